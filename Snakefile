@@ -1,0 +1,28 @@
+# Microscopy segmentation: threshold -> morphology -> label -> colorize ->
+# rescale, one TIFF per step and image, and a counts table. See README.md.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/threshold.smk"
+include: "workflow/rules/morphology.smk"
+include: "workflow/rules/label.smk"
+include: "workflow/rules/colorize.smk"
+include: "workflow/rules/rescale.smk"
+include: "workflow/rules/counts.smk"
+
+
+localrules:
+    all,
+    counts,
+
+
+rule all:
+    default_target: True
+    input:
+        final_outputs(),

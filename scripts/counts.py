@@ -1,0 +1,74 @@
+"""Step 6, counts: one table row per image, from the label step's side files.
+
+Snakemake rule: ``counts``. Output: ``results/counts.csv``, sorted by image
+id, the same bytes for the same inputs (no timestamps; fixed float format).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from scripts.imaging import read_json, write_text
+from scripts.jobs import job_log
+
+COLUMNS = (
+    "image",
+    "source",
+    "objects",
+    "threshold",
+    "threshold_method",
+    "foreground_fraction",
+    "height",
+    "width",
+    "dtype",
+    "pixel_size_um",
+    "note",
+)
+
+
+def _number(value):
+    """Shortest text that reads back as the same float; '' for None."""
+    return "" if value is None else repr(float(value))
+
+
+def count_row(stats):
+    """The CSV row (dict of str) for one image's label-step statistics."""
+    if stats["threshold"] is None:
+        note = "constant image: no threshold, no objects"
+    elif stats["objects"] == 0:
+        note = "no objects found"
+    else:
+        note = ""
+    height, width = stats["shape"][:2]
+    return {
+        "image": stats["image"],
+        "source": stats["source"],
+        "objects": str(stats["objects"]),
+        "threshold": _number(stats["threshold"]),
+        "threshold_method": stats["threshold_method"],
+        "foreground_fraction": f"{stats['foreground_fraction']:.6f}",
+        "height": str(height),
+        "width": str(width),
+        "dtype": stats["dtype"],
+        "pixel_size_um": _number(stats["pixel_size_um"]),
+        "note": note,
+    }
+
+
+def counts_table(all_stats):
+    """CSV text with a header and one row per image, sorted by image id."""
+    rows = sorted((count_row(stats) for stats in all_stats), key=lambda r: r["image"])
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def run(input, output, log):
+    """Snakemake entry point: every label JSON -> results/counts.csv."""
+    with job_log(log[0], "counts", f"{len(input.stats)} images") as note:
+        table = counts_table(read_json(path) for path in input.stats)
+        write_text(output.csv, table)
+        note(f"wrote {len(input.stats)} rows")

@@ -1,0 +1,115 @@
+"""Which images the workflow processes, and under which id.
+
+Used by ``workflow/rules/common.smk`` when the workflow starts. An image's id
+is its file name without the last suffix (``plate 1.well.tif`` ->
+``plate 1.well``); it names every output (``results/<step>/<id>.tif``).
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+from pathlib import Path
+
+GLOB_CHARACTERS = set("*?[")
+
+
+class DiscoveryError(ValueError):
+    """The configured input cannot give an unambiguous list of images."""
+
+
+def image_id(path):
+    """The id of an image file: its name without the last suffix."""
+    return Path(path).stem
+
+
+def list_candidates(input_spec, extensions):
+    """Files named by `input_spec` (a folder or a glob) with an allowed suffix.
+
+    Suffixes compare case-insensitively (``.TIF`` counts as ``.tif``).
+    Returns paths as strings, sorted, so the result never depends on the
+    order in which the file system lists a folder.
+    """
+    allowed = {ext.lower() for ext in extensions}
+    if GLOB_CHARACTERS & set(input_spec):
+        paths = glob.glob(input_spec, recursive=True)
+    else:
+        folder = Path(input_spec)
+        if not folder.is_dir():
+            raise DiscoveryError(
+                f"input {input_spec!r} is neither a folder nor a glob pattern "
+                "(config key 'input')"
+            )
+        paths = [str(path) for path in folder.iterdir()]
+    return sorted(
+        path
+        for path in paths
+        if Path(path).suffix.lower() in allowed and Path(path).is_file()
+    )
+
+
+def read_sample_sheet(sheet_path):
+    """Rows of a TSV sample sheet with columns ``id`` and ``path``.
+
+    Relative paths are taken relative to the sheet's folder.
+    """
+    sheet = Path(sheet_path)
+    if not sheet.is_file():
+        raise DiscoveryError(f"sample sheet {sheet_path} not found (config key 'samples')")
+    with open(sheet, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    if rows and not {"id", "path"} <= set(rows[0]):
+        raise DiscoveryError(
+            f"sample sheet {sheet_path} must have the tab-separated columns "
+            f"'id' and 'path'; found {sorted(rows[0])}"
+        )
+    pairs = []
+    for line, row in enumerate(rows, start=2):
+        path = Path(row["path"])
+        if not path.is_absolute():
+            path = sheet.parent / path
+        if not path.is_file():
+            raise DiscoveryError(
+                f"sample sheet {sheet_path}, line {line}: image {row['path']!r} "
+                f"of id {row['id']!r} not found"
+            )
+        pairs.append((row["id"], str(path)))
+    return pairs
+
+
+def index_images(pairs, origin):
+    """Dict id -> path, refusing ids that collide or are unusable as file names.
+
+    `origin` names where the pairs came from, for the error message.
+    """
+    images = {}
+    for identifier, path in pairs:
+        if not identifier or "/" in identifier or identifier.startswith("."):
+            raise DiscoveryError(
+                f"{origin}: image id {identifier!r} (from {path}) is not usable "
+                "as a file name: it must be non-empty, without '/', and not "
+                "start with '.'"
+            )
+        if identifier in images:
+            raise DiscoveryError(
+                f"{origin}: two images have the id {identifier!r}: "
+                f"{images[identifier]} and {path}. Ids are file names without "
+                "their suffix and must be unique; rename one or use a sample sheet."
+            )
+        images[identifier] = path
+    if not images:
+        raise DiscoveryError(f"{origin}: no images found")
+    return dict(sorted(images.items()))
+
+
+def discover_images(config):
+    """Dict id -> path of every image the configuration selects, sorted by id."""
+    if config.get("samples"):
+        return index_images(
+            read_sample_sheet(config["samples"]), f"sample sheet {config['samples']}"
+        )
+    candidates = list_candidates(config["input"], config["extensions"])
+    origin = (
+        f"input {config['input']!r} (extensions {', '.join(config['extensions'])})"
+    )
+    return index_images(((image_id(path), path) for path in candidates), origin)

@@ -1,0 +1,21 @@
+rule colorize:
+    input:
+        unpack(raw_input),
+        labels="results/label/{image}.tif",
+    output:
+        rgb="results/colorize/{image}.tif",
+    log:
+        "logs/colorize/{image}.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=mem_mb("colorize"),
+        runtime=runtime_min,
+    params:
+        settings=config["colorize"],
+        reading=READING,
+        source=source_image,
+        compression=COMPRESSION,
+    run:
+        scripts.colorize.run(input, output, params, log)

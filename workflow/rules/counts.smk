@@ -1,0 +1,15 @@
+rule counts:
+    input:
+        stats=expand("results/label/{image}.json", image=IMAGES),
+    output:
+        csv="results/counts.csv",
+    log:
+        "logs/counts.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=10,
+    run:
+        scripts.counts.run(input, output, log)

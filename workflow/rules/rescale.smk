@@ -1,0 +1,19 @@
+rule rescale:
+    input:
+        rgb="results/colorize/{image}.tif",
+    output:
+        rgb="results/rescale/{image}.tif",
+    log:
+        "logs/rescale/{image}.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=mem_mb("rescale"),
+        runtime=runtime_min,
+    params:
+        settings=config["rescale"],
+        source=source_image,
+        compression=COMPRESSION,
+    run:
+        scripts.rescale.run(input, output, params, log)

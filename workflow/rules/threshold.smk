@@ -1,0 +1,22 @@
+rule threshold:
+    input:
+        image=source_image,
+    output:
+        mask="results/threshold/{image}.tif",
+        stats="results/threshold/{image}.json",
+    log:
+        "logs/threshold/{image}.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=mem_mb("threshold"),
+        runtime=runtime_min,
+    params:
+        settings=config["threshold"],
+        reading=READING,
+        source=source_image,
+        image_id="{image}",
+        compression=COMPRESSION,
+    run:
+        scripts.threshold.run(input, output, params, log)
