@@ -189,7 +189,11 @@ def read_image(path, *, channel=None, max_pixels=DEFAULT_MAX_PIXELS):
 
 
 def _check_size(path, shape, max_pixels):
-    n_pixels = int(np.prod(shape[:2], dtype=np.int64))
+    # Every plane counts (a multi-page TIFF is read whole before its shape is
+    # refused); only a trailing RGB(A) axis is not counted as pixels.
+    shape = tuple(shape)
+    planes = shape[:-1] if len(shape) >= 3 and shape[-1] in (3, 4) else shape
+    n_pixels = int(np.prod(planes, dtype=np.int64))
     if n_pixels > max_pixels:
         raise ImageReadError(
             path,
@@ -224,6 +228,17 @@ def read_provenance(path):
 # --------------------------------------------------------------------------
 
 
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+#: Mode of every file written, as ``open()`` would create it (mkstemp's 0600
+#: would hide results from colleagues on a shared file system).
+FILE_MODE = 0o666 & ~_umask()
+
+
 @contextmanager
 def atomic_path(path):
     """Yield a temporary path beside `path`; rename it onto `path` on success.
@@ -239,6 +254,7 @@ def atomic_path(path):
     os.close(handle)
     try:
         yield Path(tmp_name)
+        os.chmod(tmp_name, FILE_MODE)
         os.replace(tmp_name, path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
@@ -278,7 +294,10 @@ def write_tiff(path, pixels, provenance, *, pixel_size_um=None, compression="zli
             metadata["unit"] = "um"
         kwargs = {"imagej": True, "metadata": metadata}
     else:
-        kwargs = {"description": info, "metadata": None}
+        # TIFF ASCII tags take 7-bit text only: escape non-ASCII (a source
+        # path such as "Zellen µ.tif"); json.loads reads it back unchanged.
+        description = json.dumps(provenance, sort_keys=True, ensure_ascii=True)
+        kwargs = {"description": description, "metadata": None}
         if pixel_size_um:
             options["resolutionunit"] = "CENTIMETER"
             options["resolution"] = (1e4 / pixel_size_um, 1e4 / pixel_size_um)

@@ -13,7 +13,7 @@ rule colorize:
         mem_mb=mem_mb("colorize"),
         runtime=runtime_min,
     params:
-        settings=config["colorize"],
+        settings=SETTINGS["colorize"],
         reading=READING,
         source=source_image,
         compression=COMPRESSION,

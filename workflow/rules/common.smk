@@ -1,3 +1,4 @@
+import json
 import os
 import sys
 
@@ -16,6 +17,8 @@ import scripts.threshold
 from scripts.discovery import DiscoveryError, discover_images
 from scripts.settings import settings_errors
 
+STEPS = ["threshold", "morphology", "label", "colorize", "rescale"]
+
 validate(config, "../schemas/config.schema.yaml", set_default=True)
 if settings_errors(config):
     raise WorkflowError(
@@ -27,6 +30,15 @@ try:
 except DiscoveryError as error:
     raise WorkflowError(str(error)) from None
 
+
+
+def canonical(settings):
+    """`settings` with keys sorted at every level: reordering keys in the
+    YAML file then leaves the params unchanged and triggers no rerun."""
+    return json.loads(json.dumps(settings, sort_keys=True))
+
+
+SETTINGS = {step: canonical(config[step]) for step in STEPS}
 ENV = "../../envs/segment.yaml"
 # How every reading of a raw image is done (threshold, and colorize overlays).
 READING = {"channel": config["channel"], "max_pixels": config["max_pixels"]}
@@ -59,8 +71,7 @@ def raw_input(wildcards):
 
 def final_outputs():
     """The targets of the workflow: every step TIFF per image, and the table."""
-    steps = ["threshold", "morphology", "label", "colorize", "rescale"]
-    tiffs = expand("results/{step}/{image}.tif", step=steps, image=IMAGES)
+    tiffs = expand("results/{step}/{image}.tif", step=STEPS, image=IMAGES)
     return tiffs + ["results/counts.csv"]
 
 

@@ -14,7 +14,7 @@ rule label:
         mem_mb=mem_mb("label"),
         runtime=runtime_min,
     params:
-        settings=config["label"],
+        settings=SETTINGS["label"],
         source=source_image,
         compression=COMPRESSION,
     run:

@@ -12,7 +12,7 @@ rule morphology:
         mem_mb=mem_mb("morphology"),
         runtime=runtime_min,
     params:
-        settings=config["morphology"],
+        settings=SETTINGS["morphology"],
         source=source_image,
         compression=COMPRESSION,
     run:

@@ -12,7 +12,7 @@ rule rescale:
         mem_mb=mem_mb("rescale"),
         runtime=runtime_min,
     params:
-        settings=config["rescale"],
+        settings=SETTINGS["rescale"],
         source=source_image,
         compression=COMPRESSION,
     run:

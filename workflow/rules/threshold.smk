@@ -13,7 +13,7 @@ rule threshold:
         mem_mb=mem_mb("threshold"),
         runtime=runtime_min,
     params:
-        settings=config["threshold"],
+        settings=SETTINGS["threshold"],
         reading=READING,
         source=source_image,
         image_id="{image}",

@@ -1,0 +1,139 @@
+"""The whole workflow on the bundled example: outputs, tutorial identity, determinism."""
+
+from __future__ import annotations
+
+import csv
+import warnings
+
+import numpy as np
+import pytest
+import tifffile
+from skimage import color, exposure, filters, morphology, util
+
+from scripts.imaging import read_image, read_provenance
+from tests.workflow_copy import ROOT, copy_project
+
+pytestmark = pytest.mark.slow
+
+STEPS = ("threshold", "morphology", "label", "colorize", "rescale")
+EXAMPLE_TRUTH = {
+    row["image"]: int(row["true_count"])
+    for row in csv.DictReader(open(ROOT / "example" / "truth.csv", encoding="utf-8"))
+}
+
+
+@pytest.fixture(scope="module")
+def example_run(tmp_path_factory):
+    project = copy_project(tmp_path_factory.mktemp("example"))
+    project.snakemake("--cores", "2")
+    return project
+
+
+def read_counts(project):
+    with open(project.root / "results" / "counts.csv", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def tutorial_chain(image):
+    """The tutorial's code, verbatim apart from file handling (deprecated APIs)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        threshold = filters.threshold_otsu(image)
+        image_thresholded = image > threshold
+        image_eroded = image_thresholded
+        for _ in range(2):
+            image_eroded = morphology.binary_erosion(image_eroded)
+        image_dilated = image_eroded
+        for _ in range(14):
+            image_dilated = morphology.binary_dilation(image_dilated)
+        image_eroded_two = image_dilated
+        for _ in range(4):
+            image_eroded_two = morphology.binary_erosion(image_eroded_two)
+        labels = morphology.label(image_eroded_two)
+        labels_rgb = color.label2rgb(
+            labels, colors=["greenyellow", "green", "yellow", "yellowgreen"]
+        )
+    colorized = util.img_as_ubyte(labels_rgb)
+    return {
+        "threshold": image_thresholded,
+        "morphology": image_eroded_two,
+        "label": labels,
+        "colorize": colorized,
+        "rescale": exposure.rescale_intensity(colorized),
+    }
+
+
+def test_counts_table_matches_the_known_object_counts(example_run):
+    rows = read_counts(example_run)
+    assert [row["image"] for row in rows] == sorted(EXAMPLE_TRUTH)
+    assert {row["image"]: int(row["objects"]) for row in rows} == EXAMPLE_TRUTH
+    by_id = {row["image"]: row for row in rows}
+    assert by_id["nuclei_16bit"]["dtype"] == "uint16"
+    assert by_id["nuclei_8bit"]["dtype"] == "uint8"
+    assert by_id["four_cells"]["height"] == "342"
+    assert by_id["four_cells"]["width"] == "382"
+    assert by_id["four_cells"]["source"] == "example/images/four_cells.tif"
+    assert 0 < float(by_id["four_cells"]["foreground_fraction"]) < 1
+
+
+def test_every_step_writes_a_tiff_of_the_documented_type(example_run):
+    for image_id in EXAMPLE_TRUTH:
+        paths = {step: example_run.root / "results" / step / f"{image_id}.tif" for step in STEPS}
+        mask = tifffile.imread(paths["threshold"])
+        assert mask.dtype == np.uint8 and set(np.unique(mask)) <= {0, 255}
+        assert tifffile.imread(paths["morphology"]).dtype == np.uint8
+        labels = tifffile.imread(paths["label"])
+        assert labels.dtype == np.uint16
+        assert labels.max() == EXAMPLE_TRUTH[image_id]
+        for step in ("colorize", "rescale"):
+            rgb = tifffile.imread(paths[step])
+            assert rgb.dtype == np.uint8 and rgb.shape == labels.shape + (3,)
+        for step, path in paths.items():
+            meta = read_provenance(path)
+            assert meta["step"] == step
+            assert meta["source"].endswith(image_id + (".png" if "png" in image_id else ".tif"))
+
+
+def test_pixel_size_is_carried_into_every_output(example_run):
+    for step in STEPS:
+        path = example_run.root / "results" / step / "four_cells.tif"
+        _, pixel_size = read_image(path) if step != "colorize" and step != "rescale" else (None, None)
+        with tifffile.TiffFile(path) as tif:
+            numerator, denominator = tif.pages.first.tags["XResolution"].value
+            assert denominator / numerator == pytest.approx(0.65)
+            assert tif.imagej_metadata["unit"] == "um"
+        if pixel_size is not None:
+            assert pixel_size == pytest.approx(0.65)
+
+
+@pytest.mark.parametrize("image_id", sorted(EXAMPLE_TRUTH))
+def test_default_run_reproduces_the_tutorial_pixel_for_pixel(example_run, image_id):
+    source = next((ROOT / "example" / "images").glob(image_id + ".*"))
+    raw, _ = read_image(source)
+    expected = tutorial_chain(raw)
+    for step in STEPS:
+        written = tifffile.imread(example_run.root / "results" / step / f"{image_id}.tif")
+        if step in ("threshold", "morphology"):
+            written = written > 0
+        np.testing.assert_array_equal(written, expected[step], err_msg=step)
+
+
+def test_outputs_are_byte_identical_across_cores_and_reruns(example_run, tmp_path):
+    first = example_run.hashes()
+    other = copy_project(tmp_path / "one_core")
+    other.snakemake("--cores", "1")
+    assert other.hashes() == first
+    other.snakemake("--cores", "2", "--forceall")
+    assert other.hashes() == first
+
+
+def test_a_finished_run_has_nothing_left_to_do(example_run):
+    assert example_run.planned_jobs() == {}
+    output = example_run.snakemake("--dry-run").stdout
+    assert "Nothing to be done" in output
+
+
+def test_no_temporary_files_are_left_under_results(example_run):
+    leftovers = [p for p in (example_run.root / "results").rglob(".*") if p.is_file()]
+    assert leftovers == []
