@@ -57,14 +57,21 @@ def read_sample_sheet(sheet_path):
     if not sheet.is_file():
         raise DiscoveryError(f"sample sheet {sheet_path} not found (config key 'samples')")
     with open(sheet, encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t"))
-    if rows and not {"id", "path"} <= set(rows[0]):
+        reader = csv.DictReader(handle, delimiter="\t")
+        # (file line number, row): DictReader skips blank lines.
+        rows = [(reader.line_num, row) for row in reader]
+    if rows and not {"id", "path"} <= set(rows[0][1]):
         raise DiscoveryError(
             f"sample sheet {sheet_path} must have the tab-separated columns "
-            f"'id' and 'path'; found {sorted(rows[0])}"
+            f"'id' and 'path'; found {sorted(rows[0][1])}"
         )
     pairs = []
-    for line, row in enumerate(rows, start=2):
+    for line, row in rows:
+        if not row["id"] or not row["path"]:
+            raise DiscoveryError(
+                f"sample sheet {sheet_path}, line {line}: needs both an id and "
+                f"a path, separated by a tab; found {row['id']!r} and {row['path']!r}"
+            )
         path = Path(row["path"])
         if not path.is_absolute():
             path = sheet.parent / path

@@ -31,7 +31,6 @@ except DiscoveryError as error:
     raise WorkflowError(str(error)) from None
 
 
-
 def canonical(settings):
     """`settings` with keys sorted at every level: reordering keys in the
     YAML file then leaves the params unchanged and triggers no rerun."""
