@@ -6,7 +6,26 @@ job runs. Each message names the config key and what is allowed.
 
 from __future__ import annotations
 
+import jsonschema
+import yaml
 from skimage.color import color_dict
+
+
+def schema_errors(config, schema_path):
+    """One message per place where `config` breaks the JSON schema in the
+    YAML file `schema_path`.
+
+    Each message starts with the dotted config key (``threshold.method``)
+    and says what is allowed, e.g. ``threshold.method: 'magic' is not one of
+    ['otsu', 'li', ...]``.
+    """
+    with open(schema_path, encoding="utf-8") as handle:
+        validator = jsonschema.Draft202012Validator(yaml.safe_load(handle))
+    messages = []
+    for error in sorted(validator.iter_errors(config), key=lambda e: list(e.path)):
+        key = ".".join(str(part) for part in error.path) or "(top level)"
+        messages.append(f"{key}: {error.message}")
+    return messages
 
 
 def settings_errors(config):

@@ -15,15 +15,17 @@ import scripts.morphology
 import scripts.rescale
 import scripts.threshold
 from scripts.discovery import DiscoveryError, discover_images
-from scripts.settings import settings_errors
+from scripts.settings import schema_errors, settings_errors
 
 STEPS = ["threshold", "morphology", "label", "colorize", "rescale"]
 
-validate(config, "../schemas/config.schema.yaml", set_default=True)
-if settings_errors(config):
-    raise WorkflowError(
-        "Invalid configuration:\n  " + "\n  ".join(settings_errors(config))
-    )
+CONFIG_SCHEMA = "../schemas/config.schema.yaml"
+_errors = schema_errors(config, os.path.join(workflow.current_basedir, CONFIG_SCHEMA))
+if not _errors:
+    validate(config, CONFIG_SCHEMA, set_default=True)
+    _errors = settings_errors(config)
+if _errors:
+    raise WorkflowError("Invalid configuration:\n  " + "\n  ".join(_errors))
 
 try:
     IMAGES = discover_images(config)

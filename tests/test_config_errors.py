@@ -1,0 +1,48 @@
+"""Invalid configuration is refused before any job runs, naming the key."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from tests.workflow_copy import copy_project
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    return copy_project(tmp_path_factory.mktemp("config"))
+
+
+def run_with(project, config):
+    path = project.root / "bad.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return project.snakemake("--configfile", "bad.yaml", "--cores", "1", check=False)
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ({"threshold": {"method": "magic"}}, ["magic", "otsu", "method"]),
+        ({"threshold": {"method": "manual"}}, ["threshold.value", "manual"]),
+        ({"morphology": {"steps": [{"operation": "erosion", "iterations": -1}]}},
+         ["iterations", "-1"]),
+        ({"morphology": {"steps": [{"operation": "melt", "iterations": 1}]}},
+         ["melt", "erosion"]),
+        ({"rescale": {"percentiles": [99.5, 0.5]}}, ["rescale.percentiles", "low < high"]),
+        ({"colorize": {"colors": ["green", "notacolour"]}},
+         ["colorize.colors", "notacolour"]),
+        ({"label": {"connectivity": "two"}}, ["connectivity", "two"]),
+        ({"unknown_key": 1}, ["unknown_key"]),
+        ({"input": "no/such/folder"}, ["no/such/folder", "input"]),
+    ],
+    ids=["method", "manual-value", "negative-iterations", "operation",
+         "percentile-order", "colour", "wrong-type", "unknown-key", "missing-input"],
+)
+def test_invalid_value_is_rejected_before_any_job(project, config, expected):
+    result = run_with(project, config)
+    assert result.returncode != 0
+    for fragment in expected:
+        assert fragment in result.stdout, (fragment, result.stdout[-3000:])
+    assert not (project.root / "results").exists()

@@ -1,0 +1,59 @@
+"""Dependencies are pinned in one place (requirements.txt); the conda
+environment of the rules must ask for exactly the same versions."""
+
+from __future__ import annotations
+
+import re
+from importlib import metadata
+
+import yaml
+
+from tests.workflow_copy import ROOT
+
+# PyPI names whose conda-forge package has another name.
+CONDA_NAMES = {"matplotlib": "matplotlib-base"}
+# Only needed by Snakemake itself (and config checks at start-up), not by a job.
+WORKFLOW_ONLY = {"snakemake", "snakemake-executor-plugin-slurm", "jsonschema"}
+
+
+def pinned_requirements(path):
+    pins = {}
+    for line in path.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line or line.startswith("-r"):
+            continue
+        name, version = re.fullmatch(r"([A-Za-z0-9_.-]+)==(\S+)", line).groups()
+        pins[name.lower()] = version
+    return pins
+
+
+def conda_pins(path):
+    environment = yaml.safe_load(path.read_text())
+    pins = {}
+    for dependency in environment["dependencies"]:
+        name, _, version = dependency.partition("=")
+        pins[name.lower()] = version
+    return pins
+
+
+def test_every_requirement_is_pinned_exactly():
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            assert re.fullmatch(r"[A-Za-z0-9_.-]+==\S+", line), line
+
+
+def test_conda_environment_agrees_with_requirements():
+    required = pinned_requirements(ROOT / "requirements.txt")
+    conda = conda_pins(ROOT / "envs" / "segment.yaml")
+    for name, version in required.items():
+        if name in WORKFLOW_ONLY:
+            continue
+        assert conda.get(CONDA_NAMES.get(name, name)) == version, name
+    extra = set(conda) - {CONDA_NAMES.get(n, n) for n in required} - {"python"}
+    assert not extra, f"envs/segment.yaml has packages requirements.txt lacks: {extra}"
+
+
+def test_installed_versions_are_the_pinned_ones():
+    for name, version in pinned_requirements(ROOT / "requirements.txt").items():
+        assert metadata.version(name) == version, name
