@@ -48,9 +48,12 @@ def intensity_to_unit(image):
     integers are divided by their dtype's maximum; floats are min-max scaled."""
     if np.issubdtype(image.dtype, np.integer):
         info = np.iinfo(image.dtype)
+        # Multiply by the reciprocal, as img_as_float does: dividing differs
+        # in the last bit for some values, which can change a uint8 output.
+        unit = np.multiply(image, 1.0 / info.max, dtype=np.float64)
         if info.min < 0:
-            return np.clip(image / info.max, 0, 1)
-        return image / float(info.max)
+            return np.clip(unit, 0, 1)
+        return unit
     low, high = float(image.min()), float(image.max())
     if high == low:
         return np.zeros(image.shape)

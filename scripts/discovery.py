@@ -60,10 +60,11 @@ def read_sample_sheet(sheet_path):
         reader = csv.DictReader(handle, delimiter="\t")
         # (file line number, row): DictReader skips blank lines.
         rows = [(reader.line_num, row) for row in reader]
-    if rows and not {"id", "path"} <= set(rows[0][1]):
+        columns = reader.fieldnames or []
+    if not {"id", "path"} <= set(columns):
         raise DiscoveryError(
             f"sample sheet {sheet_path} must have the tab-separated columns "
-            f"'id' and 'path'; found {sorted(rows[0][1])}"
+            f"'id' and 'path'; found {sorted(columns)}"
         )
     pairs = []
     for line, row in rows:
