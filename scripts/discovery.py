@@ -26,25 +26,30 @@ def image_id(path):
 def list_candidates(input_spec, extensions):
     """Files named by `input_spec` (a folder or a glob) with an allowed suffix.
 
-    Suffixes compare case-insensitively (``.TIF`` counts as ``.tif``).
-    Returns paths as strings, sorted, so the result never depends on the
-    order in which the file system lists a folder.
+    An existing folder is always taken as a folder, even when its name has
+    glob characters (``data [2024]``). Suffixes compare case-insensitively
+    (``.TIF`` counts as ``.tif``). Hidden files (``._a.tif``, left by macOS
+    on shared drives) are not images and are passed over. Returns paths as
+    strings, sorted, so the result never depends on the order in which the
+    file system lists a folder.
     """
     allowed = {ext.lower() for ext in extensions}
-    if GLOB_CHARACTERS & set(input_spec):
+    folder = Path(input_spec)
+    if folder.is_dir():
+        paths = [str(path) for path in folder.iterdir()]
+    elif GLOB_CHARACTERS & set(input_spec):
         paths = glob.glob(input_spec, recursive=True)
     else:
-        folder = Path(input_spec)
-        if not folder.is_dir():
-            raise DiscoveryError(
-                f"input {input_spec!r} is neither a folder nor a glob pattern "
-                "(config key 'input')"
-            )
-        paths = [str(path) for path in folder.iterdir()]
+        raise DiscoveryError(
+            f"input {input_spec!r} is neither a folder nor a glob pattern "
+            "(config key 'input')"
+        )
     return sorted(
         path
         for path in paths
-        if Path(path).suffix.lower() in allowed and Path(path).is_file()
+        if Path(path).suffix.lower() in allowed
+        and not Path(path).name.startswith(".")
+        and Path(path).is_file()
     )
 
 

@@ -22,3 +22,13 @@ EXAMPLE_IMAGES = sorted(
 def example_image(request):
     """Path of one bundled example image (the test runs once per image)."""
     return request.param
+
+
+def pytest_collection_modifyitems(items):
+    """Fast unit tests first, then the real workflow runs, SLURM last: a
+    broken function fails in seconds, before minutes of integration tests."""
+
+    def cost(item):
+        return ("slow" in item.keywords) + 2 * ("slurm" in item.keywords)
+
+    items.sort(key=cost)  # stable: file order is kept within each group

@@ -140,11 +140,12 @@ def test_non_existent_folder_is_an_error_naming_it_and_the_key(tmp_path):
     assert "config key 'input'" in str(error.value)
 
 
-def test_hidden_files_are_refused_with_a_message(tmp_path):
-    """A hidden file (e.g. macOS '._a.tif') would make a hidden output file."""
-    touch(tmp_path, "a.tif", ".hidden.tif")
+def test_a_hidden_id_is_refused_with_a_message():
+    """An id starting with '.' (possible in a sample sheet) would make hidden outputs."""
+    from scripts.discovery import index_images
+
     with pytest.raises(DiscoveryError, match=r"image id '\.hidden' .* not usable as a file name"):
-        discover_images(folder_config(tmp_path))
+        index_images([("a", "a.tif"), (".hidden", ".hidden.tif")], "sheet")
 
 
 # ---------------------------------------------------------------------------
@@ -332,3 +333,20 @@ def test_relative_input_gives_paths_relative_to_the_working_directory(tmp_path, 
     touch(tmp_path, "imgs/a.tif")
     monkeypatch.chdir(tmp_path)
     assert discover_images(folder_config("imgs")) == {"a": os.path.join("imgs", "a.tif")}
+
+
+def test_hidden_files_are_not_images(tmp_path):
+    from scripts.discovery import list_candidates
+
+    (tmp_path / "a.tif").write_bytes(b"x")
+    (tmp_path / "._a.tif").write_bytes(b"x")
+    assert list_candidates(str(tmp_path), [".tif"]) == [str(tmp_path / "a.tif")]
+
+
+def test_a_folder_whose_name_looks_like_a_glob_is_a_folder(tmp_path):
+    from scripts.discovery import list_candidates
+
+    folder = tmp_path / "data [2024]"
+    folder.mkdir()
+    (folder / "b.tif").write_bytes(b"x")
+    assert list_candidates(str(folder), [".tif"]) == [str(folder / "b.tif")]
