@@ -8,18 +8,25 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
+include: "workflow/rules/check_images.smk"
 include: "workflow/rules/threshold.smk"
 include: "workflow/rules/morphology.smk"
 include: "workflow/rules/label.smk"
 include: "workflow/rules/colorize.smk"
 include: "workflow/rules/rescale.smk"
 include: "workflow/rules/counts.smk"
+include: "workflow/rules/report.smk"
 
 
 localrules:
     all,
     counts,
+    report_counts,
+    report_parameters,
 
 
 rule all:

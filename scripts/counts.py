@@ -19,10 +19,12 @@ COLUMNS = (
     "threshold",
     "threshold_method",
     "foreground_fraction",
+    "depth",
     "height",
     "width",
     "dtype",
     "pixel_size_um",
+    "z_spacing_um",
     "note",
 )
 
@@ -33,14 +35,14 @@ def _number(value):
 
 
 def count_row(stats):
-    """The CSV row (dict of str) for one image's label-step statistics."""
-    if stats["threshold"] is None:
-        note = "constant image: no threshold, no objects"
-    elif stats["objects"] == 0:
+    """The CSV row (dict of str) for one image's label-step statistics.
+
+    `depth` and `z_spacing_um` are empty for 2D images.
+    """
+    note = stats.get("threshold_note") or ""
+    if not note and stats["objects"] == 0:
         note = "no objects found"
-    else:
-        note = ""
-    height, width = stats["shape"][:2]
+    *depth, height, width = stats["shape"]
     return {
         "image": stats["image"],
         "source": stats["source"],
@@ -48,10 +50,12 @@ def count_row(stats):
         "threshold": _number(stats["threshold"]),
         "threshold_method": stats["threshold_method"],
         "foreground_fraction": f"{stats['foreground_fraction']:.6f}",
+        "depth": str(depth[0]) if depth else "",
         "height": str(height),
         "width": str(width),
         "dtype": stats["dtype"],
         "pixel_size_um": _number(stats["pixel_size_um"]),
+        "z_spacing_um": _number(stats.get("z_spacing_um")),
         "note": note,
     }
 

@@ -13,10 +13,18 @@ import json
 import os
 import tempfile
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from xml.etree import ElementTree
 
+import imageio.v3 as iio
 import numpy as np
 import tifffile
+from PIL import Image
+
+# Pillow refuses images above ~179 MP on its own; this module applies the
+# configurable limit `max_pixels` itself, before decoding.
+Image.MAX_IMAGE_PIXELS = None
 
 TIFF_SUFFIXES = (".tif", ".tiff")
 #: Other formats read through imageio (Pillow).
@@ -94,51 +102,218 @@ def to_grayscale(pixels, channel=None):
     return luma.astype(pixels.dtype)
 
 
-def _tiff_pixel_size_um(tif):
-    """Pixel size in µm from ImageJ or resolution tags, or None if absent."""
-    page = tif.pages.first
+#: Length units of OME and ImageJ metadata, in micrometres.
+UNIT_IN_UM = {
+    "um": 1.0, "µm": 1.0, "\u00b5m": 1.0, "micron": 1.0, "microns": 1.0,
+    "micrometer": 1.0, "nm": 1e-3, "nanometer": 1e-3, "mm": 1e3,
+    "millimeter": 1e3, "cm": 1e4, "centimeter": 1e4, "m": 1e6, "meter": 1e6,
+}
+#: Axes of a tifffile series that hold planes of one volume. Plain multi-page
+#: TIFFs come as I (pages) or Q (unknown); ImageJ and OME stacks as Z.
+PLANE_AXES = ("Z", "I", "Q")
+VOLUME_MODES = ("refuse", "3d", "max_projection")
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Physical size of a pixel: `pixel_size_um` in Y and X (square pixels
+    assumed), `z_spacing_um` between planes of a volume; None when unknown."""
+
+    pixel_size_um: float | None = None
+    z_spacing_um: float | None = None
+
+
+@dataclass(frozen=True)
+class ImageData:
+    """A microscope image as the workflow segments it.
+
+    `pixels` has shape (Y, X), or (Z, Y, X) for volumes; `notes` are
+    sentences for the job's log about choices made while reading (channel
+    picked, projection).
+    """
+
+    pixels: np.ndarray
+    calibration: Calibration
+    notes: tuple = ()
+
+
+def _unit_factor(unit):
+    return UNIT_IN_UM.get(str(unit).strip().lower().replace("\\u00b5", "µ"))
+
+
+def _ome_metadata(tif):
+    """(Calibration, channel names) from OME-XML, or (None, []) without it."""
+    if not tif.is_ome or not tif.ome_metadata:
+        return None, []
+    root = ElementTree.fromstring(tif.ome_metadata)
+    pixels = next((el for el in root.iter() if el.tag.endswith("}Pixels")), None)
+    if pixels is None:
+        return None, []
+
+    def size(axis):
+        value = pixels.get(f"PhysicalSize{axis}")
+        factor = _unit_factor(pixels.get(f"PhysicalSize{axis}Unit", "µm"))
+        return None if value is None or factor is None else float(value) * factor
+
+    names = [el.get("Name") or "" for el in pixels if el.tag.endswith("}Channel")]
+    return Calibration(size("X"), size("Z")), names
+
+
+def _tiff_calibration(tif):
+    """Pixel size (and z spacing) from OME-XML, ImageJ metadata or the
+    resolution tags in centimetres; None where the file records none."""
+    ome, _ = _ome_metadata(tif)
+    if ome is not None and ome.pixel_size_um is not None:
+        return ome
     ij = tif.imagej_metadata or {}
-    tag = page.tags.get("XResolution")
-    if tag is None:
-        return None
-    numerator, denominator = tag.value
-    if numerator == 0 or denominator == 0:
-        return None
-    pixel_size = denominator / numerator  # units per pixel
+    page = tif.pages.first
+    factor = _unit_factor(ij["unit"]) if "unit" in ij else None
     unit_tag = page.tags.get("ResolutionUnit")
-    unit = ij.get("unit", "")
-    if unit in ("um", "micron", "µm", "\\u00B5m"):
-        return pixel_size
-    if unit_tag is not None and int(unit_tag.value) == 3:  # centimetre
-        return pixel_size * 1e4
-    return None
+    if factor is None and unit_tag is not None and int(unit_tag.value) == 3:
+        factor = 1e4  # centimetre; inches mean "72 dpi", not a microscope
+    pixel_size_um = None
+    tag = page.tags.get("XResolution")
+    if factor is not None and tag is not None and tag.value[0] and tag.value[1]:
+        numerator, denominator = tag.value
+        pixel_size_um = denominator / numerator * factor
+    z_spacing_um = None
+    if "spacing" in ij and factor is not None:
+        z_spacing_um = float(ij["spacing"]) * factor
+    elif not ij and page.description.startswith("{"):
+        z_spacing_um = _json_or_empty(page.description).get("z_spacing_um")
+    return Calibration(pixel_size_um, z_spacing_um)
 
 
-def read_image(path, *, channel=None, max_pixels=DEFAULT_MAX_PIXELS):
-    """Read one 2D microscope image as a grayscale array.
+def _json_or_empty(text):
+    try:
+        record = json.loads(text)
+    except ValueError:
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def _pick_channel(path, data, axis, channel, names):
+    """The plane of `channel` (an index, or a name from the file) along `axis`."""
+    count = data.shape[axis]
+    described = ", ".join(
+        f"{index}={name!r}" if name else str(index)
+        for index, name in enumerate(names[:count] + [""] * (count - len(names)))
+    )
+    if channel is None:
+        raise ImageReadError(
+            path,
+            f"has {count} channels ({described}): set the config key 'channel' "
+            "to the index or name of the one to segment",
+        )
+    if isinstance(channel, str):
+        if channel not in names:
+            raise ImageReadError(
+                path, f"has no channel named {channel!r}; its channels: {described}"
+            )
+        channel = names.index(channel)
+    if not 0 <= channel < count:
+        raise ImageReadError(
+            path, f"has no channel {channel}; its channels: {described}"
+        )
+    label = f" {names[channel]!r}" if channel < len(names) and names[channel] else ""
+    note = f"segmenting channel {channel}{label} of {count}; the others are ignored"
+    return np.take(data, channel, axis=axis), note
+
+
+def _tiff_pixels(path, tif, channel, volume, max_pixels):
+    """Pixels of the first series with only Z (if any), Y, X and RGB axes left."""
+    series = tif.series[0]
+    axes, shape = series.axes, series.shape
+    samples = shape[axes.index("S")] if "S" in axes else 1
+    _check_size(path, tuple(n for a, n in zip(axes, shape) if a != "S"), max_pixels)
+    data = series.asarray()
+    notes = []
+    for axis in axes:
+        if axis not in "TCSYX" + "".join(PLANE_AXES):
+            raise ImageReadError(path, f"has an unsupported axis {axis!r} (axes {axes})")
+    if "T" in axes:
+        raise ImageReadError(
+            path, f"is a time series ({shape[axes.index('T')]} time points, axes {axes})"
+        )
+    if "C" in axes:
+        _, names = _ome_metadata(tif)
+        data, note = _pick_channel(path, data, axes.index("C"), channel, names)
+        axes = axes.replace("C", "")
+        notes.append(note)
+        channel = None
+    if "S" in axes and axes.index("S") != len(axes) - 1:  # planar RGB: samples last
+        data = np.moveaxis(data, axes.index("S"), -1)
+        axes = axes.replace("S", "") + "S"
+    plane_axes = [a for a in axes if a in PLANE_AXES]
+    if len(plane_axes) > 1:
+        raise ImageReadError(
+            path,
+            f"has more than one stack axis (axes {series.axes}, shape {shape}); "
+            "only 2D images, RGB(A) images and single z-stacks are supported",
+        )
+    if samples > 1:
+        data = _gray_or_error(path, data, channel)
+    elif channel not in (None, 0) and "C" not in series.axes:
+        raise ImageReadError(
+            path, f"channel {channel!r} requested but the image has a single channel"
+        )
+    return data, notes
+
+
+def _gray_or_error(path, data, channel):
+    try:
+        return to_grayscale(data, channel)
+    except ValueError as error:
+        raise ImageReadError(path, str(error)) from None
+
+
+def _apply_volume_mode(path, pixels, volume, notes):
+    """Refuse a volume, keep it, or project it, as config key 'volume' says."""
+    if pixels.ndim == 2:
+        return pixels
+    if volume == "3d":
+        notes.append(f"segmenting the volume of {pixels.shape[0]} planes in 3D")
+        return pixels
+    if volume == "max_projection":
+        notes.append(f"segmenting the maximum projection of {pixels.shape[0]} planes")
+        return pixels.max(axis=0)
+    raise ImageReadError(
+        path,
+        f"has {pixels.shape[0]} pages or planes (shape {pixels.shape}); only 2D "
+        "grayscale or RGB(A) images are read unless the config key 'volume' is "
+        "'3d' or 'max_projection'",
+    )
+
+
+def open_image(path, *, channel=None, volume="refuse", max_pixels=DEFAULT_MAX_PIXELS):
+    """Read one microscope image as the gray 2D (or 3D) array to segment.
 
     Parameters
     ----------
     path : str or Path
-        A TIFF, PNG or JPEG file.
-    channel : int or None
-        Channel to keep from colour input; see :func:`to_grayscale`.
+        A TIFF (plain, ImageJ or OME; multichannel, stacks), PNG or JPEG file.
+    channel : int, str or None
+        The channel to segment: its index, or its name in OME metadata.
+        Required for multichannel TIFFs; for RGB(A) input see
+        :func:`to_grayscale`.
+    volume : {"refuse", "3d", "max_projection"}
+        What to do with a stack of planes (Z, or pages): refuse it with an
+        error, keep it as a 3D volume, or segment its maximum projection.
     max_pixels : int
-        Refuse images whose header declares more pixels than this.
+        Refuse images whose header declares more pixels than this (all
+        planes counted).
 
     Returns
     -------
-    gray : ndarray, shape (Y, X)
-        Integer or float pixel values as stored (no rescaling).
-    pixel_size_um : float or None
-        Physical pixel size in micrometres, when the file records one.
+    ImageData
+        Pixels as stored (integer or float, no rescaling), calibration in µm.
 
     Raises
     ------
     ImageReadError
         With the file name and the problem for anything unusable: missing,
-        unreadable, empty, truncated, not an image, not 2D, too large,
-        non-finite values.
+        unreadable, empty, truncated, not an image, unexpected dimensions or
+        channels, too large, non-finite values.
     """
     path = Path(path)
     if not path.is_file():
@@ -147,45 +322,41 @@ def read_image(path, *, channel=None, max_pixels=DEFAULT_MAX_PIXELS):
         raise ImageReadError(path, "permission denied: the file cannot be read")
     if path.stat().st_size == 0:
         raise ImageReadError(path, "empty file (0 bytes)")
-    pixel_size_um = None
+    calibration = Calibration()
+    notes = []
     try:
         if path.suffix.lower() in TIFF_SUFFIXES:
             with tifffile.TiffFile(path) as tif:
-                series = tif.series[0]
-                _check_size(path, series.shape, max_pixels)
-                pixels = series.asarray()
-                pixel_size_um = _tiff_pixel_size_um(tif)
+                pixels, notes = _tiff_pixels(path, tif, channel, volume, max_pixels)
+                calibration = _tiff_calibration(tif)
         else:
-            import imageio.v3 as iio
-            from PIL import Image
-
             with Image.open(path) as probe:
                 _check_size(path, probe.size[::-1], max_pixels)
             pixels = iio.imread(path)
+            if pixels.ndim == 3:
+                pixels = _gray_or_error(path, pixels, channel)
     except ImageReadError:
         raise
     except Exception as error:  # any decoder failure: say what it was
         raise ImageReadError(
             path, f"not a readable image ({type(error).__name__}: {error})"
         ) from None
-    pixels = np.asarray(pixels)
-    if pixels.ndim == 3 and pixels.shape[-1] not in (3, 4):
-        raise ImageReadError(
-            path,
-            f"has {pixels.shape[0]} pages or planes (shape {pixels.shape}); "
-            "only 2D grayscale or RGB(A) images are supported",
-        )
-    try:
-        gray = to_grayscale(pixels, channel)
-    except ValueError as error:
-        raise ImageReadError(path, str(error)) from None
-    if gray.dtype == bool:
-        gray = gray.astype(np.uint8)
-    if not (np.issubdtype(gray.dtype, np.integer) or np.issubdtype(gray.dtype, np.floating)):
-        raise ImageReadError(path, f"unsupported pixel type {gray.dtype}")
-    if np.issubdtype(gray.dtype, np.floating) and not np.isfinite(gray).all():
+    pixels = _apply_volume_mode(path, np.asarray(pixels), volume, notes)
+    if pixels.dtype == bool:
+        pixels = pixels.astype(np.uint8)
+    if not (np.issubdtype(pixels.dtype, np.integer) or np.issubdtype(pixels.dtype, np.floating)):
+        raise ImageReadError(path, f"unsupported pixel type {pixels.dtype}")
+    if np.issubdtype(pixels.dtype, np.floating) and not np.isfinite(pixels).all():
         raise ImageReadError(path, "contains NaN or infinite pixel values")
-    return gray, pixel_size_um
+    if pixels.ndim == 2 or volume != "3d":
+        calibration = Calibration(calibration.pixel_size_um, None)
+    return ImageData(pixels, calibration, tuple(notes))
+
+
+def read_image(path, *, channel=None, volume="refuse", max_pixels=DEFAULT_MAX_PIXELS):
+    """Short form of :func:`open_image`: ``(pixels, pixel_size_um)``."""
+    image = open_image(path, channel=channel, volume=volume, max_pixels=max_pixels)
+    return image.pixels, image.calibration.pixel_size_um
 
 
 def _check_size(path, shape, max_pixels):
@@ -203,16 +374,49 @@ def _check_size(path, shape, max_pixels):
         )
 
 
+def decoded_megabytes(path, max_pixels=DEFAULT_MAX_PIXELS, min_itemsize=1):
+    """Megabytes of an image's pixels once decoded, from its header alone.
+
+    The memory a step needs grows with this, not with the file's size (a
+    compressed TIFF or a PNG decodes to several times its size). Each value
+    counts at least `min_itemsize` bytes. Never raises: when the header
+    cannot be read, or declares more than `max_pixels` pixels (a file the
+    threshold step refuses at once), the file's size is returned; 0 for a
+    missing file.
+    """
+    path = Path(path)
+    try:
+        file_mb = path.stat().st_size / 1e6
+    except OSError:
+        return 0.0
+    try:
+        if path.suffix.lower() in TIFF_SUFFIXES:
+            with tifffile.TiffFile(path) as tif:
+                series = tif.series[0]
+                shape, itemsize = tuple(series.shape), series.dtype.itemsize
+        else:
+            with Image.open(path) as probe:
+                shape = (*probe.size[::-1], len(probe.getbands()))
+                itemsize = 2 if "16" in probe.mode else 4 if probe.mode in ("I", "F") else 1
+    except Exception:  # the job that reads it will say what is wrong
+        return file_mb
+    planes = shape[:-1] if len(shape) >= 3 and shape[-1] in (3, 4) else shape
+    if int(np.prod(planes, dtype=np.int64)) > max_pixels:
+        return file_mb
+    itemsize = max(itemsize, min_itemsize)
+    return max(file_mb, int(np.prod(shape, dtype=np.int64)) * itemsize / 1e6)
+
+
 def read_tiff(path):
     """Read a TIFF written by this workflow as stored (no conversion).
 
     Returns
     -------
     pixels : ndarray
-    pixel_size_um : float or None
+    calibration : Calibration
     """
     with tifffile.TiffFile(path) as tif:
-        return tif.series[0].asarray(), _tiff_pixel_size_um(tif)
+        return tif.series[0].asarray(), _tiff_calibration(tif)
 
 
 def read_provenance(path):
@@ -261,42 +465,49 @@ def atomic_path(path):
         raise
 
 
-def write_tiff(path, pixels, provenance, *, pixel_size_um=None, compression="zlib"):
+def write_tiff(path, pixels, provenance, *, calibration=None, compression="zlib"):
     """Write an array as a TIFF that Fiji and napari open, atomically.
 
-    uint8, uint16 and RGB uint8 arrays are written as ImageJ TIFFs with the
-    pixel size (µm) in the resolution tags and `provenance` as JSON in the
-    ImageJ "Info" property (Fiji: Image > Show Info). Other dtypes (uint32
-    label images) are written as plain TIFFs with the JSON as the image
-    description. No timestamp is written: the same input gives the same bytes.
+    uint8, uint16 and RGB uint8 arrays are written as ImageJ TIFFs (volumes
+    as ImageJ stacks) with the pixel size (µm) in the resolution tags, the z
+    spacing as ImageJ "spacing", and `provenance` as JSON in the ImageJ "Info"
+    property (Fiji: Image > Show Info). Other dtypes (uint32 label images)
+    are written as plain TIFFs with the JSON, and the z spacing under the key
+    ``"z_spacing_um"``, as the image description. No timestamp is written:
+    the same input gives the same bytes.
 
     Parameters
     ----------
     path : str or Path
-    pixels : ndarray, shape (Y, X) or (Y, X, 3)
+    pixels : ndarray, shape ([Z,] Y, X) or ([Z,] Y, X, 3) for RGB
     provenance : dict
         JSON-serialisable; the step, its parameters and the source image.
-    pixel_size_um : float or None
+    calibration : Calibration or None
     compression : {"zlib", "none"}
     """
-    info = json.dumps(provenance, sort_keys=True, ensure_ascii=False)
-    options = {"compression": None if compression == "none" else compression}
-    if pixel_size_um:
-        options["resolution"] = (1.0 / pixel_size_um, 1.0 / pixel_size_um)
-    is_rgb = pixels.ndim == 3 and pixels.shape[-1] == 3
-    if is_rgb:
-        options["photometric"] = "rgb"
-    else:
-        options["photometric"] = "minisblack"
+    calibration = calibration or Calibration()
+    pixel_size_um, z_spacing_um = calibration.pixel_size_um, calibration.z_spacing_um
+    is_rgb = pixels.shape[-1] == 3 and pixels.ndim in (3, 4) and pixels.dtype == np.uint8
+    is_volume = pixels.ndim - is_rgb == 3
+    options = {
+        "compression": None if compression == "none" else compression,
+        "photometric": "rgb" if is_rgb else "minisblack",
+    }
     if pixels.dtype in (np.uint8, np.uint16):
-        metadata = {"Info": info}
+        metadata = {"Info": json.dumps(provenance, sort_keys=True, ensure_ascii=False)}
+        if is_volume:
+            metadata["axes"] = "ZYXS" if is_rgb else "ZYX"
         if pixel_size_um:
+            options["resolution"] = (1.0 / pixel_size_um, 1.0 / pixel_size_um)
             metadata["unit"] = "um"
+        if is_volume and z_spacing_um:
+            metadata["spacing"] = z_spacing_um
         kwargs = {"imagej": True, "metadata": metadata}
     else:
         # TIFF ASCII tags take 7-bit text only: escape non-ASCII (a source
         # path such as "Zellen µ.tif"); json.loads reads it back unchanged.
-        description = json.dumps(provenance, sort_keys=True, ensure_ascii=True)
+        record = dict(provenance, z_spacing_um=z_spacing_um) if z_spacing_um else provenance
+        description = json.dumps(record, sort_keys=True, ensure_ascii=True)
         kwargs = {"description": description, "metadata": None}
         if pixel_size_um:
             options["resolutionunit"] = "CENTIMETER"

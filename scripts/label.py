@@ -17,15 +17,16 @@ from scripts.jobs import job_log, provenance
 UINT16_MAX_LABEL = np.iinfo(np.uint16).max
 
 
-def label_objects(mask, connectivity=2):
+def label_objects(mask, connectivity=None):
     """Connected-component labels of a boolean mask.
 
     Parameters
     ----------
     mask : ndarray of bool, any dimension
-    connectivity : int
-        1 joins pixels sharing an edge; ``mask.ndim`` (the default for 2D,
-        as in the tutorial's ``morphology.label``) also joins diagonals.
+    connectivity : int or None
+        1 joins pixels sharing an edge (a face in 3D); up to ``mask.ndim``
+        also joins diagonal neighbours. None means ``mask.ndim``, the
+        default of the tutorial's ``morphology.label``.
 
     Returns
     -------
@@ -35,6 +36,8 @@ def label_objects(mask, connectivity=2):
     count : int
         N, the number of objects.
     """
+    if connectivity is None:
+        connectivity = mask.ndim
     if not 1 <= connectivity <= mask.ndim:
         raise ValueError(
             f"label connectivity must be between 1 and {mask.ndim}, got {connectivity}"
@@ -60,14 +63,14 @@ def run(input, output, params, log):
     """Snakemake entry point: mask TIFF -> label TIFF + the image's counts row."""
     settings = params.settings
     with job_log(log[0], "label", input.mask) as note:
-        mask, pixel_size_um = read_tiff(input.mask)
+        mask, calibration = read_tiff(input.mask)
         labels, count = label_objects(mask > 0, settings["connectivity"])
         note(f"{count} objects, label dtype {labels.dtype}")
         write_tiff(
             output.labels,
             labels,
             provenance("label", settings, params.source),
-            pixel_size_um=pixel_size_um,
+            calibration=calibration,
             compression=params.compression,
         )
         row = read_json(input.threshold_stats)

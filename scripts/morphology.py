@@ -91,13 +91,13 @@ def run(input, output, params, log):
     settings = params.settings
     steps = [(step["operation"], step["iterations"]) for step in settings["steps"]]
     with job_log(log[0], "morphology", input.mask) as note:
-        mask, pixel_size_um = read_tiff(input.mask)
+        mask, calibration = read_tiff(input.mask)
         cleaned = apply_sequence(mask > 0, steps, settings["footprint_connectivity"])
         note(f"steps {steps}: foreground {mask.mean() / 255:.4f} -> {cleaned.mean():.4f}")
         write_tiff(
             output.mask,
             mask_to_uint8(cleaned),
             provenance("morphology", settings, params.source),
-            pixel_size_um=pixel_size_um,
+            calibration=calibration,
             compression=params.compression,
         )

@@ -63,13 +63,13 @@ def run(input, output, params, log):
     """Snakemake entry point: colorized TIFF -> contrast-stretched TIFF."""
     settings = params.settings
     with job_log(log[0], "rescale", input.rgb) as note:
-        rgb, pixel_size_um = read_tiff(input.rgb)
+        rgb, calibration = read_tiff(input.rgb)
         low, high = intensity_range(rgb, settings["percentiles"])
         note(f"stretching [{low}, {high}] to the full {rgb.dtype} range")
         write_tiff(
             output.rgb,
             rescale(rgb, settings["percentiles"]),
             provenance("rescale", settings, params.source),
-            pixel_size_um=pixel_size_um,
+            calibration=calibration,
             compression=params.compression,
         )

@@ -23,8 +23,19 @@ def schema_errors(config, schema_path):
         validator = jsonschema.Draft202012Validator(yaml.safe_load(handle))
     messages = []
     for error in sorted(validator.iter_errors(config), key=lambda e: list(e.path)):
-        key = ".".join(str(part) for part in error.path) or "(top level)"
-        messages.append(f"{key}: {error.message}")
+        key = ".".join(str(part) for part in error.path)
+        if error.validator == "additionalProperties":  # name the unknown key
+            allowed = ", ".join(sorted(error.schema.get("properties", {})))
+            for unknown in sorted(set(error.instance) - set(error.schema["properties"])):
+                messages.append(
+                    f"{key + '.' if key else ''}{unknown}: unknown key; allowed "
+                    f"{'in ' + key if key else 'at the top level'}: {allowed}"
+                )
+            continue
+        message = error.message
+        if error.validator in ("oneOf", "anyOf") and "description" in error.schema:
+            message += f"; allowed: {' '.join(error.schema['description'].split())}"
+        messages.append(f"{key or '(top level)'}: {message}")
     return messages
 
 

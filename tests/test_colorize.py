@@ -259,3 +259,18 @@ def test_intensity_to_unit_floats_are_min_max_scaled():
 def test_intensity_to_unit_signed_integers_clip_negative_values():
     image = np.array([-100, 0, 16383, 32767], dtype=np.int16)
     assert intensity_to_unit(image).tolist() == pytest.approx([0, 0, 16383 / 32767, 1])
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.int16, np.float32])
+@pytest.mark.parametrize("bg_color", ["black", None])
+def test_overlay_blended_in_blocks_equals_at_once(monkeypatch, dtype, bg_color):
+    from scripts import colorize
+
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, 6, (37, 41)).astype(np.uint16)
+    image = rng.integers(-500, 4000, labels.shape).astype(dtype)
+    whole = colorize.colorize_labels(labels, image=image, bg_color=bg_color)
+    monkeypatch.setattr(colorize, "BLEND_BLOCK_PIXELS", 100)  # 16 blocks
+    in_blocks = colorize.colorize_labels(labels, image=image, bg_color=bg_color)
+    np.testing.assert_array_equal(in_blocks, whole)
+    assert in_blocks.shape == labels.shape + (3,) and in_blocks.dtype == np.uint8

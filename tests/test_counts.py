@@ -35,17 +35,20 @@ def test_exact_csv_text_for_a_small_input():
                   source="example/images/nuclei_16bit.tif"),
             stats("four_cells"),
             stats("blank", objects=0, threshold=None, pixel_size_um=None,
-                  foreground_fraction=0.0, shape=[10, 20]),
+                  foreground_fraction=0.0, shape=[10, 20],
+                  threshold_note="constant image: no threshold, no objects"),
+            stats("stack", objects=3, shape=[5, 30, 40], z_spacing_um=1.5),
         ]
     )
     assert table == (
         "image,source,objects,threshold,threshold_method,foreground_fraction,"
-        "height,width,dtype,pixel_size_um,note\n"
-        "blank,example/images/blank.tif,0,,otsu,0.000000,10,20,uint8,,"
+        "depth,height,width,dtype,pixel_size_um,z_spacing_um,note\n"
+        "blank,example/images/blank.tif,0,,otsu,0.000000,,10,20,uint8,,,"
         '"constant image: no threshold, no objects"\n'
-        "four_cells,example/images/four_cells.tif,4,21.0,otsu,0.123457,342,382,uint8,0.65,\n"
-        "nuclei_16bit,example/images/nuclei_16bit.tif,7,1351.0,otsu,0.200000,256,256,"
-        "uint16,0.325,\n"
+        "four_cells,example/images/four_cells.tif,4,21.0,otsu,0.123457,,342,382,uint8,0.65,,\n"
+        "nuclei_16bit,example/images/nuclei_16bit.tif,7,1351.0,otsu,0.200000,,256,256,"
+        "uint16,0.325,,\n"
+        "stack,example/images/stack.tif,3,21.0,otsu,0.123457,5,30,40,uint8,0.65,1.5,\n"
     )
 
 
@@ -72,7 +75,7 @@ def test_same_input_gives_the_same_bytes_twice():
 
 def test_reads_back_as_the_same_values():
     record = stats("x", threshold=12.698440551757812, pixel_size_um=0.1 + 0.2,
-                   foreground_fraction=2 / 3, shape=[5, 7, 3])
+                   foreground_fraction=2 / 3, shape=[5, 7])
     (row,) = csv.DictReader(io.StringIO(counts_table([record])))
     assert list(row) == list(COLUMNS)
     assert float(row["threshold"]) == 12.698440551757812  # shortest exact repr
@@ -83,8 +86,9 @@ def test_reads_back_as_the_same_values():
 
 
 def test_note_for_a_constant_image():
-    row = count_row(stats("c", objects=0, threshold=None))
-    assert row["note"] == "constant image: no threshold, no objects"
+    note = "constant image: no threshold, no objects"
+    row = count_row(stats("c", objects=0, threshold=None, threshold_note=note))
+    assert row["note"] == note
     assert row["threshold"] == ""
     assert row["objects"] == "0"
 

@@ -13,7 +13,7 @@ from tests.workflow_copy import ROOT
 # PyPI names whose conda-forge package has another name.
 CONDA_NAMES = {"matplotlib": "matplotlib-base"}
 # Only needed by Snakemake itself (and config checks at start-up), not by a job.
-WORKFLOW_ONLY = {"snakemake", "snakemake-executor-plugin-slurm", "jsonschema"}
+WORKFLOW_ONLY = {"snakemake", "snakemake-executor-plugin-slurm", "jsonschema", "pygments"}
 
 
 def pinned_requirements(path):

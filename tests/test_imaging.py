@@ -21,6 +21,7 @@ from scripts.imaging import (
     read_json,
     read_provenance,
     read_tiff,
+    Calibration,
     to_grayscale,
     write_json,
     write_text,
@@ -288,15 +289,15 @@ def test_multi_page_tiff(tmp_path, pages):
     message = assert_read_error(tmp_path / "stack.tif")
     assert message == (
         f"{tmp_path / 'stack.tif'}: has {pages} pages or planes (shape ({pages}, 16, 16)); "
-        "only 2D grayscale or RGB(A) images are supported"
+        "only 2D grayscale or RGB(A) images are read unless the config key 'volume' "
+        "is '3d' or 'max_projection'"
     )
 
 
 def test_4d_tiff(tmp_path):
     tifffile.imwrite(tmp_path / "hyper.tif", np.zeros((2, 3, 8, 8), np.uint8),
                      photometric="minisblack")
-    assert_read_error(tmp_path / "hyper.tif", "expected a 2D grayscale or RGB(A) image",
-                      "(2, 3, 8, 8)")
+    assert_read_error(tmp_path / "hyper.tif", "more than one stack axis", "(2, 3, 8, 8)")
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
@@ -451,8 +452,9 @@ def test_to_grayscale_other_shapes_raise(shape):
 @pytest.mark.parametrize("compression", ["zlib", "none"])
 def test_write_read_round_trip(tmp_path, pixels, pixel_size, compression):
     path = tmp_path / "out.tif"
-    write_tiff(path, pixels, PROVENANCE, pixel_size_um=pixel_size, compression=compression)
-    back, back_size = read_tiff(path)
+    write_tiff(path, pixels, PROVENANCE, calibration=Calibration(pixel_size), compression=compression)
+    back, calibration = read_tiff(path)
+    back_size = calibration.pixel_size_um
     assert back.dtype == pixels.dtype
     assert back.shape == pixels.shape
     assert np.array_equal(back, pixels)
@@ -464,7 +466,7 @@ def test_write_read_round_trip(tmp_path, pixels, pixel_size, compression):
 
 
 def test_uint8_and_uint16_are_imagej_tiffs_with_info(tmp_path):
-    write_tiff(tmp_path / "m.tif", np.zeros((4, 4), np.uint8), PROVENANCE, pixel_size_um=0.5)
+    write_tiff(tmp_path / "m.tif", np.zeros((4, 4), np.uint8), PROVENANCE, calibration=Calibration(0.5))
     with tifffile.TiffFile(tmp_path / "m.tif") as tif:
         assert tif.is_imagej
         assert tif.imagej_metadata["unit"] == "um"
@@ -473,7 +475,7 @@ def test_uint8_and_uint16_are_imagej_tiffs_with_info(tmp_path):
 
 
 def test_uint32_is_a_plain_tiff_with_json_description(tmp_path):
-    write_tiff(tmp_path / "l.tif", np.zeros((4, 4), np.uint32), PROVENANCE, pixel_size_um=0.5)
+    write_tiff(tmp_path / "l.tif", np.zeros((4, 4), np.uint32), PROVENANCE, calibration=Calibration(0.5))
     with tifffile.TiffFile(tmp_path / "l.tif") as tif:
         assert not tif.is_imagej
         assert json.loads(tif.pages.first.description) == PROVENANCE
@@ -494,8 +496,8 @@ def test_non_ascii_provenance_round_trips(tmp_path, dtype):
     ids=["uint8", "uint16", "uint32", "rgb"],
 )
 def test_write_tiff_is_byte_identical_when_written_twice(tmp_path, pixels):
-    write_tiff(tmp_path / "a.tif", pixels, PROVENANCE, pixel_size_um=0.325)
-    write_tiff(tmp_path / "b.tif", pixels.copy(), dict(PROVENANCE), pixel_size_um=0.325)
+    write_tiff(tmp_path / "a.tif", pixels, PROVENANCE, calibration=Calibration(0.325))
+    write_tiff(tmp_path / "b.tif", pixels.copy(), dict(PROVENANCE), calibration=Calibration(0.325))
     assert (tmp_path / "a.tif").read_bytes() == (tmp_path / "b.tif").read_bytes()
 
 

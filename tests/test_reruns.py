@@ -18,6 +18,17 @@ pytestmark = pytest.mark.slow
 
 PER_IMAGE = ("threshold", "morphology", "label", "colorize", "rescale")
 IMAGE_IDS = ("four_cells", "nuclei_16bit", "nuclei_8bit", "nuclei_png")
+# The report (workflow/rules/report.smk): QC figures per image (all four
+# example images, report.max_images is 24), the counts plot and table, and
+# the parameters and software records.
+FIGURES = ("steps", "outlines", "histograms")
+COUNTS_REPORT = {"report/counts.png", "report/counts.html"}
+RUN_RECORDS = {
+    "report/parameters.yaml",
+    "report/parameters.html",
+    "report/software.tsv",
+    "report/software.html",
+}
 
 
 @pytest.fixture
@@ -33,7 +44,7 @@ def outputs_of(image_id, steps=PER_IMAGE):
         files.add(f"threshold/{image_id}.json")
     if "label" in steps:
         files.add(f"label/{image_id}.json")
-    return files
+    return files | {f"report/{figure}/{image_id}.png" for figure in FIGURES}
 
 
 def rewritten(before, after):
@@ -52,10 +63,11 @@ def test_touching_one_input_reruns_only_that_image_and_the_table(finished):
     source = finished.root / "example" / "images" / "nuclei_8bit.tif"
     os.utime(source)  # now: newer than every output
     expected = {rule: 1 for rule in PER_IMAGE} | {"counts": 1, "all": 1}
+    expected |= {"report_image": 1, "report_counts": 1}
     assert finished.planned_jobs() == expected
     before = finished.mtimes()
     finished.snakemake("--cores", "2")
-    assert rewritten(before, finished.mtimes()) == outputs_of("nuclei_8bit") | {"counts.csv"}
+    assert rewritten(before, finished.mtimes()) == outputs_of("nuclei_8bit") | {"counts.csv"} | COUNTS_REPORT
 
 
 def test_replacing_one_input_reruns_only_that_image(finished):
@@ -64,10 +76,11 @@ def test_replacing_one_input_reruns_only_that_image(finished):
     shutil.copy2(images / "nuclei_8bit.tif", replacement)
     os.utime(replacement)
     expected = {rule: 1 for rule in PER_IMAGE} | {"counts": 1, "all": 1}
+    expected |= {"report_image": 1, "report_counts": 1}
     assert finished.planned_jobs() == expected
     before = finished.mtimes()
     finished.snakemake("--cores", "2")
-    assert rewritten(before, finished.mtimes()) == outputs_of("four_cells") | {"counts.csv"}
+    assert rewritten(before, finished.mtimes()) == outputs_of("four_cells") | {"counts.csv"} | COUNTS_REPORT
     counts = (finished.root / "results" / "counts.csv").read_text()
     assert "four_cells,example/images/four_cells.tif,9," in counts
 
@@ -76,11 +89,12 @@ def test_adding_an_image_runs_only_its_jobs_and_the_table(finished):
     images = finished.root / "example" / "images"
     shutil.copy2(images / "nuclei_8bit.tif", images / "new image.tif")
     expected = {rule: 1 for rule in PER_IMAGE} | {"counts": 1, "all": 1}
+    expected |= {"report_image": 1, "report_counts": 1}
     assert finished.planned_jobs() == expected
     before = finished.mtimes()
     finished.snakemake("--cores", "2")
     changed = rewritten(before, finished.mtimes())
-    assert changed == outputs_of("new image") | {"counts.csv"}
+    assert changed == outputs_of("new image") | {"counts.csv"} | COUNTS_REPORT
     assert "new image,example/images/new image.tif,9," in (
         finished.root / "results" / "counts.csv"
     ).read_text()
@@ -102,15 +116,18 @@ def test_a_parameter_change_reruns_that_step_and_later_ones(
 ):
     edit_config(finished, **change)
     expected = {rule: len(IMAGE_IDS) for rule in rerun_steps} | {"all": 1}
+    # Every figure strip shows every step; the parameters record every key.
+    expected |= {"report_image": len(IMAGE_IDS), "report_parameters": 1}
     if counts_reruns:
-        expected["counts"] = 1
+        expected |= {"counts": 1, "report_counts": 1}
     assert finished.planned_jobs() == expected
     before = finished.mtimes()
     finished.snakemake("--cores", "2")
     changed = rewritten(before, finished.mtimes())
     expected_files = set().union(*(outputs_of(i, rerun_steps) for i in IMAGE_IDS))
+    expected_files |= RUN_RECORDS
     if counts_reruns:
-        expected_files.add("counts.csv")
+        expected_files |= {"counts.csv"} | COUNTS_REPORT
     # The label side file is rewritten by the label job; threshold's only by threshold.
     assert changed == expected_files
     assert finished.planned_jobs() == {}

@@ -110,3 +110,49 @@ def test_every_error_is_reported_once():
         "colorize.bg_color",
     ]
     assert "'nope'" in errors[2] and "'nada'" in errors[3] and "'zilch'" in errors[4]
+
+
+# ---------------------------------------------------------------------------
+# schema_errors: every message names the key and what is allowed
+# ---------------------------------------------------------------------------
+
+SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def schema_messages(**changes):
+    from scripts.settings import schema_errors
+
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    config.update(changes)
+    return schema_errors(config, SCHEMA)
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"unknown_key": 1}, "unknown_key: unknown key; allowed at the top level: "),
+        ({"threshold": {"method": "otsu", "metod": "li"}},
+         "threshold.metod: unknown key; allowed in threshold: method, value"),
+        ({"threshold": {"method": "magic"}},
+         "threshold.method: 'magic' is not one of ['otsu', 'li', "),
+        ({"max_pixels": "many"}, "max_pixels: 'many' is not of type 'integer'"),
+        ({"on_unreadable": "ignore"}, "on_unreadable: 'ignore' is not one of ['fail', 'skip']"),
+        ({"morphology": {"steps": [{"operation": "erosion", "iterations": -2}]}},
+         "morphology.steps.0.iterations: -2 is less than the minimum of 0"),
+        ({"rescale": {"percentiles": [1, 2, 3]}},
+         "rescale.percentiles: [1, 2, 3] is not valid under any of the given schemas; "
+         "allowed: null for min-max, or [low, high] percentiles"),
+    ],
+    ids=["unknown-key", "unknown-nested-key", "method", "wrong-type", "on-unreadable",
+         "negative-iterations", "percentiles-shape"],
+)
+def test_schema_messages_name_the_key_and_what_is_allowed(changes, expected):
+    messages = schema_messages(**changes)
+    assert len(messages) == 1
+    assert messages[0].startswith(expected), messages
+
+
+def test_unknown_top_level_key_lists_every_known_key():
+    (message,) = schema_messages(unknown_key=1)
+    known = yaml.safe_load(SCHEMA.read_text())["properties"]
+    assert message.endswith(", ".join(sorted(known)))

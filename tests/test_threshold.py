@@ -197,3 +197,39 @@ def test_none_gives_an_all_false_mask_of_the_same_shape():
     image = np.arange(12, dtype=np.uint16).reshape(3, 4)
     mask = apply_threshold(image, None)
     assert mask.dtype == bool and mask.shape == (3, 4) and not mask.any()
+
+
+# ---------------------------------------------------------------------------
+# Histogram of integer images, counted in blocks (memory of large images)
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int16, np.int32])
+def test_integer_histogram_equals_skimage(dtype):
+    from skimage import exposure
+
+    from scripts.threshold import integer_histogram
+
+    rng = np.random.default_rng(5)
+    info = np.iinfo(dtype)
+    image = rng.integers(max(info.min, -3000), min(info.max, 3000), (37, 53)).astype(dtype)
+    counts, values = integer_histogram(image, block=100)
+    expected_counts, expected_values = exposure.histogram(image, source_range="image")
+    np.testing.assert_array_equal(counts, expected_counts)
+    np.testing.assert_array_equal(values, expected_values)
+
+
+def test_threshold_of_a_large_integer_image_takes_little_extra_memory():
+    import tracemalloc
+
+    image = np.tile(bimodal(np.uint16), (50, 50))  # 3200 x 4000: 25.6 MB
+    tracemalloc.start()
+    try:
+        threshold = compute_threshold(image, "otsu")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert threshold == filters.threshold_otsu(image)
+    # skimage alone takes a copy and 8 bytes per pixel (5 x image.nbytes);
+    # in blocks, a few blocks of 8-byte values whatever the image size.
+    assert peak < image.nbytes

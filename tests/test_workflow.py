@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import shutil
 import warnings
 
 import numpy as np
@@ -126,6 +127,29 @@ def test_outputs_are_byte_identical_across_cores_and_reruns(example_run, tmp_pat
     assert other.hashes() == first
     other.snakemake("--cores", "2", "--forceall")
     assert other.hashes() == first
+
+
+def test_outputs_do_not_depend_on_the_order_in_which_images_are_listed(example_run, tmp_path):
+    expected = example_run.hashes()
+    sources = sorted((ROOT / "example" / "images").iterdir(), reverse=True)
+    other = copy_project(tmp_path / "reordered", with_example=False)
+    folder = other.root / "example" / "images"
+    folder.mkdir(parents=True)
+    for source in sources:  # created in reverse order
+        shutil.copy2(source, folder / source.name)
+    other.snakemake("--cores", "2")
+    assert other.hashes() == expected
+    # A sample sheet listing them in reverse order: the same files (but for
+    # the recorded configuration, which now names the sheet).
+    (other.root / "samples.tsv").write_text(
+        "id\tpath\n" + "".join(f"{p.stem}\texample/images/{p.name}\n" for p in sources)
+    )
+    other.snakemake("--cores", "1", "--forceall", "--config", "samples=samples.tsv")
+    recorded_config = {name for name in expected if name.startswith("report/parameters.")}
+    hashes = other.hashes()
+    for name in recorded_config:
+        del hashes[name], expected[name]
+    assert hashes == expected
 
 
 def test_a_finished_run_has_nothing_left_to_do(example_run):

@@ -1,13 +1,16 @@
+import functools
 import json
 import os
 import sys
 
 from snakemake.exceptions import WorkflowError
+from snakemake.logging import logger
 from snakemake.utils import validate
 
 # The project root, so that rules can import the step modules in scripts/.
 sys.path.insert(0, workflow.basedir)
 
+import scripts.check_images
 import scripts.colorize
 import scripts.counts
 import scripts.label
@@ -15,7 +18,20 @@ import scripts.morphology
 import scripts.rescale
 import scripts.threshold
 from scripts.discovery import DiscoveryError, discover_images
+from scripts.imaging import decoded_megabytes
+from scripts.runlock import claim
 from scripts.settings import schema_errors, settings_errors
+
+# A run killed with kill -9 leaves Snakemake's lock behind: the main process
+# removes it (and half-written .part files) when no other run is alive, so a
+# plain rerun starts; a live run keeps its lock (scripts/runlock.py).
+if workflow.is_main_process:
+    _stale = claim(".snakemake", "results")
+    if _stale:
+        logger.warning(
+            "Removed what a killed Snakemake run left behind (no other run is "
+            "alive): " + ", ".join(str(path) for path in _stale)
+        )
 
 STEPS = ["threshold", "morphology", "label", "colorize", "rescale"]
 
@@ -42,10 +58,18 @@ def canonical(settings):
 SETTINGS = {step: canonical(config[step]) for step in STEPS}
 ENV = "../../envs/segment.yaml"
 # How every reading of a raw image is done (threshold, and colorize overlays).
-READING = {"channel": config["channel"], "max_pixels": config["max_pixels"]}
+READING = {
+    "channel": config["channel"],
+    "volume": config["volume"],
+    "max_pixels": config["max_pixels"],
+}
 COMPRESSION = config["tiff_compression"]
-# Memory per job: a base plus this many times the raw image's size on disk
+# Memory per job: a base plus this many times the raw image's decoded size
 # (images are read into a few full-size working arrays), times the attempt.
+# The decoded size comes from the header (a compressed file decodes to more
+# than its size on disk), counting at least 2 bytes per pixel: masks, labels
+# and RGB images take as much for 8-bit as for 16-bit input. Measured peaks:
+# README, "Large images" (tests/test_large_image.py).
 MEM_BASE_MB = 300
 MEM_PER_INPUT_MB = {
     "threshold": 6,
@@ -53,7 +77,14 @@ MEM_PER_INPUT_MB = {
     "label": 10,
     "colorize": 12,
     "rescale": 8,
+    "report_image": 16,
 }
+# Images that get QC figures in the report (report.smk): the first
+# report.max_images ids in sorted order.
+REPORT_IMAGES = sorted(IMAGES)[: config["report"]["max_images"]]
+# on_unreadable: skip: the check_images checkpoint decides which images the
+# steps run on (check_images.smk); fail (the default): all of them.
+SKIP_UNREADABLE = config["on_unreadable"] == "skip"
 
 
 wildcard_constraints:
@@ -71,9 +102,54 @@ def raw_input(wildcards):
 
 
 def final_outputs():
-    """The targets of the workflow: every step TIFF per image, and the table."""
-    tiffs = expand("results/{step}/{image}.tif", step=STEPS, image=IMAGES)
-    return tiffs + ["results/counts.csv"]
+    """The targets of the workflow: every step TIFF per image, the table,
+    and what the report shows (report.smk). With on_unreadable: skip, an
+    input function giving those of the readable images and skipped.csv."""
+    if SKIP_UNREADABLE:
+        return [lambda wildcards: outputs_of(processed_images(), skip=True)]
+    return outputs_of(IMAGES)
+
+
+def outputs_of(images, skip=False):
+    """final_outputs() for the image ids `images`."""
+    tiffs = expand("results/{step}/{image}.tif", step=STEPS, image=images)
+    skipped = ["results/skipped.csv"] if skip else []
+    return tiffs + ["results/counts.csv"] + skipped + report_outputs(images)
+
+
+def processed_images():
+    """Ids of the images the steps run on: all, or with on_unreadable: skip
+    those not in results/skipped.csv (at DAG time, once check_images ran)."""
+    if not SKIP_UNREADABLE:
+        return list(IMAGES)
+    table = checkpoints.check_images.get().output.skipped
+    skipped = scripts.check_images.read_skipped(table)
+    return [image for image in IMAGES if image not in skipped]
+
+
+def per_image(pattern):
+    """`pattern` expanded over processed_images(): a list, or with
+    on_unreadable: skip an input function (it waits for the checkpoint)."""
+    if not SKIP_UNREADABLE:
+        return expand(pattern, image=IMAGES)
+    return lambda wildcards: expand(pattern, image=processed_images())
+
+
+def report_outputs(images=IMAGES):
+    """The QC figures of the first report.max_images of `images` (sorted),
+    the counts plot and table, the parameters and software versions (all
+    shown by `snakemake --report`)."""
+    figures = expand(
+        "results/report/{figure}/{image}.png",
+        figure=["steps", "outlines", "histograms"],
+        image=sorted(images)[: config["report"]["max_images"]],
+    )
+    return figures + [
+        "results/report/counts.png",
+        "results/report/counts.html",
+        "results/report/parameters.yaml",
+        "results/report/software.tsv",
+    ]
 
 
 def mem_mb(step):
@@ -81,13 +157,33 @@ def mem_mb(step):
     per_input_mb = MEM_PER_INPUT_MB[step]
 
     def estimate(wildcards, attempt):
-        source_mb = os.path.getsize(IMAGES[wildcards.image]) / 1e6
+        source_mb = decoded_mb(IMAGES[wildcards.image])
         return int(MEM_BASE_MB + per_input_mb * source_mb) * attempt
 
     return estimate
+
+
+@functools.cache
+def decoded_mb(path):
+    """MB of the pixels of the image `path` once decoded (header only)."""
+    return decoded_megabytes(path, config["max_pixels"], min_itemsize=2)
 
 
 def runtime_min(wildcards, attempt):
     """Resource function: minutes allowed for one per-image job."""
     source_mb = os.path.getsize(IMAGES[wildcards.image]) / 1e6
     return int(5 + source_mb / 20) * attempt
+
+
+def check_images_mem_mb(wildcards, attempt, threads):
+    """Resource function of check_images: `threads` of the largest image
+    read at once, each as the threshold step reads it."""
+    largest_mb = max(decoded_mb(path) for path in IMAGES.values())
+    per_image_mb = MEM_PER_INPUT_MB["threshold"] * largest_mb
+    return int(MEM_BASE_MB + threads * per_image_mb) * attempt
+
+
+def check_images_runtime_min(wildcards, attempt, threads):
+    """Resource function of check_images: minutes to read every image."""
+    total_mb = sum(os.path.getsize(path) for path in IMAGES.values()) / 1e6
+    return int(5 + total_mb / 20 / threads) * attempt

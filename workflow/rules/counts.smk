@@ -1,6 +1,6 @@
 rule counts:
     input:
-        stats=expand("results/label/{image}.json", image=IMAGES),
+        stats=per_image("results/label/{image}.json"),
     output:
         csv="results/counts.csv",
     log:

@@ -1,0 +1,314 @@
+"""Accuracy of a segmentation against ground truth: counts and instance matching.
+
+Pure functions on numpy arrays (label images of any dimension). No file I/O.
+
+Definitions
+-----------
+count error
+    ``|found - true| / true`` for one image (0 when both are 0, ``inf`` when
+    ``true == 0 < found``).
+IoU
+    ``|A & B| / |A | B|`` of one true and one predicted object (pixels).
+match
+    One-to-one pairing of true and predicted objects with
+    ``IoU >= iou_threshold``, chosen to maximise the number of pairs (then the
+    summed IoU). For thresholds above 0.5 every object can overlap at most one
+    partner that much, so the matching is unique and this is the usual
+    "IoU > t" count; at exactly 0.5 the rare ties are resolved optimally.
+precision, recall, F1
+    ``tp / (tp + fp)``, ``tp / (tp + fn)``, ``2 tp / (2 tp + fp + fn)``, with
+    tp = matches, fp = unmatched predicted objects, fn = unmatched true
+    objects. Defined as 1.0 when the denominator is 0 (nothing to find and
+    nothing found).
+mean matched IoU
+    Mean IoU over the matched pairs (``nan`` without matches).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+METRICS = (
+    "true_count",
+    "found_count",
+    "count_error",
+    "tp",
+    "fp",
+    "fn",
+    "precision",
+    "recall",
+    "f1",
+    "mean_matched_iou",
+)
+
+
+def _check_labels(name, labels):
+    labels = np.asarray(labels)
+    if labels.dtype == bool:
+        raise ValueError(
+            f"{name} must be an integer label image, got a boolean mask "
+            "(label it first, e.g. scipy.ndimage.label)"
+        )
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(
+            f"{name} must be an integer label image, got dtype {labels.dtype}"
+        )
+    if labels.size and labels.min() < 0:
+        raise ValueError(f"{name} must be non-negative, got minimum {labels.min()}")
+    return labels
+
+
+def _check_count(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+    return int(value)
+
+
+def count_objects(labels):
+    """Number of distinct non-zero labels (int)."""
+    labels = _check_labels("labels", labels)
+    return int(np.count_nonzero(np.unique(labels)))
+
+
+def count_error(true_count, found_count):
+    """Relative count error ``|found - true| / true``.
+
+    Parameters
+    ----------
+    true_count, found_count : int >= 0
+
+    Returns
+    -------
+    float
+        0.0 when both are 0; ``inf`` when ``true_count == 0`` and
+        ``found_count > 0``.
+    """
+    t = _check_count("true_count", true_count)
+    f = _check_count("found_count", found_count)
+    if t == 0:
+        return 0.0 if f == 0 else math.inf
+    return abs(f - t) / t
+
+
+def iou_pairs(true_labels, pred_labels):
+    """IoU of every overlapping (true, predicted) object pair, from a sparse contingency table.
+
+    Parameters
+    ----------
+    true_labels, pred_labels : ndarray of int, same shape (any dimension)
+        0 = background; label values need not be consecutive.
+
+    Returns
+    -------
+    dict with
+
+    ``true_ids``, ``pred_ids`` : ndarray of int64
+        The distinct non-zero labels of each image, ascending.
+    ``pairs_true``, ``pairs_pred`` : ndarray of int64
+        Indices into ``true_ids`` / ``pred_ids`` of each overlapping pair.
+    ``iou`` : ndarray of float64
+        IoU of each pair.
+    """
+    t = _check_labels("true_labels", true_labels)
+    p = _check_labels("pred_labels", pred_labels)
+    if t.shape != p.shape:
+        raise ValueError(
+            f"true_labels shape {t.shape} must equal pred_labels shape {p.shape}"
+        )
+    t_ids, t_inv = np.unique(t.ravel(), return_inverse=True)
+    p_ids, p_inv = np.unique(p.ravel(), return_inverse=True)
+    # shift so that index 0 is background whether or not background occurs
+    t_off = 0 if (t_ids.size and t_ids[0] == 0) else 1
+    p_off = 0 if (p_ids.size and p_ids[0] == 0) else 1
+    t_idx = t_inv.ravel().astype(np.int64) + t_off
+    p_idx = p_inv.ravel().astype(np.int64) + p_off
+    nt = t_ids.size + t_off  # including background slot
+    np_ = p_ids.size + p_off
+    t_area = np.bincount(t_idx, minlength=nt)
+    p_area = np.bincount(p_idx, minlength=np_)
+    both = (t_idx > 0) & (p_idx > 0)
+    codes, inter = np.unique(t_idx[both] * np_ + p_idx[both], return_counts=True)
+    ti, pi = codes // np_, codes % np_
+    union = t_area[ti] + p_area[pi] - inter
+    return {
+        "true_ids": t_ids[t_ids != 0].astype(np.int64),
+        "pred_ids": p_ids[p_ids != 0].astype(np.int64),
+        "pairs_true": ti - 1,
+        "pairs_pred": pi - 1,
+        "iou": inter / union,
+    }
+
+
+def _ratio(num, den):
+    return num / den if den else 1.0
+
+
+def match_instances(true_labels, pred_labels, iou_threshold=0.5):
+    """Match predicted to true objects one-to-one at an IoU threshold.
+
+    Parameters
+    ----------
+    true_labels, pred_labels : ndarray of int, same shape, 0 = background
+    iou_threshold : float in (0, 1]
+        A pair can match when ``IoU >= iou_threshold``.
+
+    Returns
+    -------
+    dict
+        ``tp``, ``fp``, ``fn`` (int), ``precision``, ``recall``, ``f1``
+        (float, 1.0 when undefined because both images are empty),
+        ``mean_matched_iou`` (float, nan without matches), ``true_count``,
+        ``found_count`` (int) and ``matched_iou`` (ndarray of the matched
+        pairs' IoU, for pooled summaries).
+    """
+    if (
+        isinstance(iou_threshold, bool)
+        or not isinstance(iou_threshold, numbers.Real)
+        or not 0 < iou_threshold <= 1
+    ):
+        raise ValueError(f"iou_threshold must be in (0, 1], got {iou_threshold!r}")
+    pairs = iou_pairs(true_labels, pred_labels)
+    n_true, n_pred = pairs["true_ids"].size, pairs["pred_ids"].size
+    ok = pairs["iou"] >= iou_threshold
+    ti, pi, iou = pairs["pairs_true"][ok], pairs["pairs_pred"][ok], pairs["iou"][ok]
+    if iou.size == 0:
+        matched = np.zeros(0)
+    elif np.unique(ti).size == ti.size and np.unique(pi).size == pi.size:
+        matched = iou  # already one-to-one (always so for threshold > 0.5)
+    else:
+        # optimal assignment on the (small) candidate sub-matrix:
+        # maximise the number of matches first, then the summed IoU
+        ut, ti_c = np.unique(ti, return_inverse=True)
+        up, pi_c = np.unique(pi, return_inverse=True)
+        cost = np.zeros((ut.size, up.size))
+        cost[ti_c, pi_c] = -(1.0 + iou)
+        rows, cols = linear_sum_assignment(cost)
+        sel = cost[rows, cols] < 0
+        matched = -cost[rows, cols][sel] - 1.0
+    tp = int(matched.size)
+    fp, fn = n_pred - tp, n_true - tp
+    return {
+        "true_count": n_true,
+        "found_count": n_pred,
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "precision": _ratio(tp, tp + fp),
+        "recall": _ratio(tp, tp + fn),
+        "f1": _ratio(2 * tp, 2 * tp + fp + fn),
+        "mean_matched_iou": float(matched.mean()) if tp else math.nan,
+        "matched_iou": matched,
+    }
+
+
+def evaluate_image(
+    pred_labels, *, true_labels=None, true_count=None, iou_threshold=0.5
+):
+    """All metrics of one image.
+
+    Parameters
+    ----------
+    pred_labels : ndarray of int, 0 = background
+        The segmentation to judge (labels, not a mask).
+    true_labels : ndarray of int or None
+        Ground-truth instance labels of the same shape. Enables the matching
+        metrics.
+    true_count : int or None
+        Reference count. Defaults to the number of objects in `true_labels`;
+        give it when only a count is known (e.g. BBBC005's simulated count),
+        or to override a mask whose touching objects merged.
+    iou_threshold : float
+        See :func:`match_instances`.
+
+    Returns
+    -------
+    dict with the keys of :data:`METRICS`; the matching metrics (tp, fp, fn,
+    precision, recall, f1, mean_matched_iou) are ``nan`` without
+    `true_labels`.
+    """
+    pred_labels = _check_labels("pred_labels", pred_labels)
+    if true_labels is None and true_count is None:
+        raise ValueError("evaluate_image needs true_labels or true_count (got neither)")
+    found = count_objects(pred_labels)
+    if true_labels is not None:
+        m = match_instances(true_labels, pred_labels, iou_threshold)
+        m.pop("matched_iou")
+        result = dict(m)
+        if true_count is not None:
+            result["true_count"] = _check_count("true_count", true_count)
+    else:
+        result = {
+            k: math.nan
+            for k in ("tp", "fp", "fn", "precision", "recall", "f1", "mean_matched_iou")
+        }
+        result["true_count"] = _check_count("true_count", true_count)
+        result["found_count"] = found
+    result["count_error"] = count_error(result["true_count"], found)
+    return {k: result[k] for k in METRICS}
+
+
+def summarize(records):
+    """Summary over images of :func:`evaluate_image` results.
+
+    Parameters
+    ----------
+    records : sequence of dict
+        One :func:`evaluate_image` result per image.
+
+    Returns
+    -------
+    dict
+        ``n_images``; ``mean_count_error`` (mean of the per-image count
+        errors, the headline number); ``pooled_count_error``
+        (``sum |found - true| / sum true``); ``total_true``, ``total_found``;
+        and over the images that have instance truth: ``n_matched_images``,
+        ``mean_f1`` (mean of per-image F1), ``pooled_precision``,
+        ``pooled_recall``, ``pooled_f1`` (from summed tp/fp/fn) and
+        ``mean_matched_iou`` (mean of the per-image values, nan-skipping).
+        Means over no images are ``nan``.
+    """
+    records = list(records)
+    n = len(records)
+    out = {"n_images": n}
+    errors = [r["count_error"] for r in records]
+    out["mean_count_error"] = float(np.mean(errors)) if n else math.nan
+    total_true = sum(r["true_count"] for r in records)
+    total_found = sum(r["found_count"] for r in records)
+    abs_err = sum(abs(r["found_count"] - r["true_count"]) for r in records)
+    out["total_true"] = int(total_true)
+    out["total_found"] = int(total_found)
+    out["pooled_count_error"] = (
+        abs_err / total_true if total_true else (0.0 if abs_err == 0 else math.inf)
+    )
+    matched = [
+        r for r in records if not (isinstance(r["tp"], float) and math.isnan(r["tp"]))
+    ]
+    out["n_matched_images"] = len(matched)
+    if matched:
+        tp = sum(r["tp"] for r in matched)
+        fp = sum(r["fp"] for r in matched)
+        fn = sum(r["fn"] for r in matched)
+        out["mean_f1"] = float(np.mean([r["f1"] for r in matched]))
+        out["pooled_precision"] = _ratio(tp, tp + fp)
+        out["pooled_recall"] = _ratio(tp, tp + fn)
+        out["pooled_f1"] = _ratio(2 * tp, 2 * tp + fp + fn)
+        ious = [
+            r["mean_matched_iou"]
+            for r in matched
+            if not math.isnan(r["mean_matched_iou"])
+        ]
+        out["mean_matched_iou"] = float(np.mean(ious)) if ious else math.nan
+    else:
+        for k in (
+            "mean_f1",
+            "pooled_precision",
+            "pooled_recall",
+            "pooled_f1",
+            "mean_matched_iou",
+        ):
+            out[k] = math.nan
+    return out

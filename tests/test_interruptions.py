@@ -1,0 +1,204 @@
+"""kill -9 at any moment, then a plain rerun: the run completes, byte-identical.
+
+Snakemake runs on 60 generated images in its own process group and the whole
+group is killed with SIGKILL at several points (after some jobs, in the
+middle of writing an output file, at seeded random times, near the end);
+then a plain ``snakemake --cores 2`` must start (the killed run's lock is
+recognised as stale, scripts/runlock.py), finish, and leave every file under
+results/ byte-identical to a clean run, with no temporary file, no lock and
+no incomplete marker left. Jobs are threads of the Snakemake process, so
+killing it kills its running jobs, mid-write. A second Snakemake started
+while one runs is refused by Snakemake's lock and corrupts nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+
+from scripts.generate_examples import benchmark_specs, write_set
+from tests.workflow_copy import copy_project
+
+pytestmark = pytest.mark.slow
+
+COUNT, SIZE = 60, 320
+STEPS = ("threshold", "morphology", "label", "colorize", "rescale")
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("interrupt_images") / "images"
+    write_set(folder, benchmark_specs(COUNT, SIZE), seed=0)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def new_project(tmp_path_factory, images):
+    """Factory: a fresh copy of the workflow whose config/config.yaml reads
+    the 60 images (and draws report figures for two), so that the plain
+    command ``snakemake --cores 2`` runs it."""
+
+    def make(name):
+        project = copy_project(tmp_path_factory.mktemp(name), with_example=False)
+        shutil.copytree(images, project.root / "images")
+        config_path = project.root / "config" / "config.yaml"
+        config = yaml.safe_load(config_path.read_text())
+        config.update(input="images", report={"max_images": 2})
+        config_path.write_text(yaml.safe_dump(config))
+        return project
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def reference(new_project):
+    """sha256 of every file under results/ after one clean run."""
+    project = new_project("interrupt_reference")
+    project.snakemake("--cores", "2")
+    hashes = project.hashes()
+    assert sum(name.startswith("rescale/") for name in hashes) == COUNT
+    return hashes
+
+
+def start(project, name, cores=2):
+    """Start `snakemake --cores 2` in its own process group; its output
+    goes to `name`.out."""
+    log = open(project.root / f"{name}.out", "w")
+    return subprocess.Popen(
+        [sys.executable, "-m", "snakemake", "--cores", str(cores)],
+        cwd=project.root,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+
+
+def wait_for(process, condition, timeout=300):
+    """Return as soon as `condition()` is true, while `process` still runs."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert process.poll() is None, "the run ended before the kill point"
+        assert time.monotonic() < deadline, "kill point never reached"
+        time.sleep(0.002)
+
+
+def kill_when(process, condition, timeout=300):
+    """SIGKILL `process`'s whole group as soon as `condition()` is true."""
+    wait_for(process, condition, timeout)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def executing(project, name):
+    """Whether the run started by start(project, name) has begun its jobs."""
+    return "Select jobs to execute" in (project.root / f"{name}.out").read_text()
+
+
+def count_files(folder, pattern="*"):
+    return sum(1 for _ in folder.glob(pattern)) if folder.is_dir() else 0
+
+
+def part_files(project):
+    """The hidden temporary files of atomic writes under results/."""
+    found = []
+    for step in STEPS:
+        try:
+            with os.scandir(project.root / "results" / step) as entries:
+                found += [entry.name for entry in entries if entry.name.endswith(".part")]
+        except FileNotFoundError:
+            pass
+    return found
+
+
+def logs_of(project, step):
+    return count_files(project.root / "logs" / step)
+
+
+def locks_of(project):
+    return count_files(project.root / ".snakemake" / "locks", "*.lock")
+
+
+def assert_complete_and_identical(project, reference):
+    """A plain rerun completes; its results equal the clean run's, byte for byte."""
+    stale_lock = locks_of(project) > 0
+    result = project.snakemake("--cores", "2")
+    if stale_lock:
+        assert "Removed what a killed Snakemake run left behind" in result.stdout
+    assert project.hashes() == reference
+    assert list((project.root / "results").rglob(".*.part")) == []
+    assert locks_of(project) == 0
+    incomplete = project.root / ".snakemake" / "incomplete"
+    assert [p for p in incomplete.rglob("*") if p.is_file()] == []
+    assert "Nothing to be done" in project.snakemake("--dry-run").stdout
+
+
+def test_kill_after_the_first_jobs(new_project, reference):
+    project = new_project("kill_early")
+    kill_when(start(project, "killed"), lambda: logs_of(project, "threshold") >= 5)
+    assert locks_of(project) == 2
+    assert_complete_and_identical(project, reference)
+
+
+def test_kill_while_a_job_writes_an_output(new_project, reference):
+    project = new_project("kill_mid_write")
+    for attempt in range(5):  # the write may end between seeing and killing
+        kill_when(start(project, f"killed_{attempt}"), lambda: bool(part_files(project)))
+        left = part_files(project)
+        if left:
+            break
+    # The half-written file keeps its hidden temporary name: no final name
+    # under results/ ever holds a partial file.
+    assert left
+    assert all(name.startswith(".") for name in left)
+    assert_complete_and_identical(project, reference)
+
+
+def test_kill_near_the_end(new_project, reference):
+    project = new_project("kill_late")
+    kill_when(start(project, "killed"), lambda: logs_of(project, "rescale") >= COUNT - 5)
+    assert_complete_and_identical(project, reference)
+
+
+def test_repeated_kills_at_random_times(new_project, reference):
+    """Kill three runs in a row at seeded random moments after they start
+    running jobs; each restart is a plain rerun that goes on from where the
+    last one stopped."""
+    project = new_project("kill_random")
+    rng = random.Random(20260101)
+    for attempt in range(3):
+        process = start(project, f"killed_{attempt}")
+        wait_for(process, lambda: executing(project, f"killed_{attempt}"))
+        delay = rng.uniform(0.0, 3.0)
+        started = time.monotonic()
+        kill_when(process, lambda: time.monotonic() - started >= delay)
+        output = (project.root / f"killed_{attempt}.out").read_text()
+        assert "cannot be locked" not in output, output[-3000:]
+        if attempt:
+            assert "Removed what a killed Snakemake run left behind" in output
+    assert_complete_and_identical(project, reference)
+
+
+def test_a_second_run_is_refused_while_one_runs(new_project, reference):
+    project = new_project("concurrent")
+    first = start(project, "first", cores=1)  # one core: it runs long enough
+    wait_for(first, lambda: locks_of(project) == 2)
+    second = project.snakemake("--cores", "2", check=False)
+    assert second.returncode != 0
+    assert "Directory cannot be locked" in second.stdout
+    assert "Removed what a killed" not in second.stdout
+    # A dry run beside it works and takes nothing away from it.
+    assert "Removed what a killed" not in project.snakemake("--dry-run").stdout
+    if first.poll() is None:
+        assert locks_of(project) == 2
+    assert first.wait(timeout=300) == 0
+    assert project.hashes() == reference
+    assert locks_of(project) == 0
