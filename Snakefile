@@ -19,12 +19,14 @@ include: "workflow/rules/label.smk"
 include: "workflow/rules/colorize.smk"
 include: "workflow/rules/rescale.smk"
 include: "workflow/rules/counts.smk"
+include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
 
 
 localrules:
     all,
     counts,
+    objects,
     report_counts,
     report_parameters,
 

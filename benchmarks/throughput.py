@@ -158,8 +158,8 @@ def loop_run(plan):
         r = lambda step, ext="tif": f"results/{step}/{image_id}.{ext}"  # noqa: E731
         inputs = {
             "threshold": NS(image=source),
-            "morphology": NS(mask=r("threshold")),
-            "label": NS(mask=r("morphology"), threshold_stats=r("threshold", "json")),
+            "morphology": NS(mask=r("threshold"), threshold_stats=r("threshold", "json")),
+            "label": NS(mask=r("morphology"), threshold_stats=r("threshold", "json"), image=[]),
             "colorize": NS(labels=r("label"), **({"image": source} if settings["colorize"]["overlay"] else {})),
             "rescale": NS(rgb=r("colorize")),
         }
@@ -175,7 +175,11 @@ def loop_run(plan):
             if step in ("threshold", "colorize"):
                 params["reading"] = plan["reading"]
             if step == "threshold":
-                params["image_id"] = image_id
+                params.update(image_id=image_id, preprocess=None, diameter=None)
+            if step == "morphology":
+                params["cleanup"] = None
+            if step == "label":  # the tutorial's steps only: no measurements
+                params.update(image_id=image_id, measure=False, reading=plan["reading"])
             modules[step].run(inputs[step], outputs[step], params, [f"logs/{step}/{image_id}.log"])
     stats = [f"results/label/{image_id}.json" for image_id in plan["images"]]
     scripts.counts.run(NS(stats=stats), NS(csv="results/counts.csv"), ["logs/counts.log"])
@@ -466,6 +470,8 @@ def prepare(kind, rundir, images):
     config_path = rundir / "config" / "config.yaml"
     config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
     config["input"] = str(images)
+    # the loops and the floor do the five tutorial steps only: no per-object tables
+    config["measure"] = {"enabled": False}
     config["report"] = {"max_images": 0}  # no QC figures: the loop draws none
     config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
     if kind == "decl":

@@ -25,6 +25,7 @@ COLUMNS = (
     "dtype",
     "pixel_size_um",
     "z_spacing_um",
+    "diameter_px",
     "note",
 )
 
@@ -37,7 +38,8 @@ def _number(value):
 def count_row(stats):
     """The CSV row (dict of str) for one image's label-step statistics.
 
-    `depth` and `z_spacing_um` are empty for 2D images.
+    `depth` and `z_spacing_um` are empty for 2D images, `diameter_px` (the
+    expected object diameter of the threshold step) when no step needed it.
     """
     note = stats.get("threshold_note") or ""
     if not note and stats["objects"] == 0:
@@ -56,6 +58,7 @@ def count_row(stats):
         "dtype": stats["dtype"],
         "pixel_size_um": _number(stats["pixel_size_um"]),
         "z_spacing_um": _number(stats.get("z_spacing_um")),
+        "diameter_px": _number(stats.get("diameter_px")),
         "note": note,
     }
 

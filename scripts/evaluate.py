@@ -1,6 +1,9 @@
 """Accuracy of a segmentation against ground truth: counts and instance matching.
 
-Pure functions on numpy arrays (label images of any dimension). No file I/O.
+Pure functions on numpy arrays (label images of any dimension); at the end
+the entry point of the Snakemake rule ``evaluate`` (config key
+``evaluation``), which writes ``results/evaluation.csv`` (one row per image
+with ground truth) and ``results/evaluation_summary.csv``.
 
 Definitions
 -----------
@@ -26,11 +29,17 @@ mean matched IoU
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import numbers
+from pathlib import Path
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
+
+from scripts.imaging import open_image, read_json, read_tiff, write_text
+from scripts.jobs import job_log
 
 METRICS = (
     "true_count",
@@ -312,3 +321,144 @@ def summarize(records):
         ):
             out[k] = math.nan
     return out
+
+
+# --------------------------------------------------------------------------
+# Snakemake rule `evaluate`
+# --------------------------------------------------------------------------
+
+#: Columns of results/evaluation.csv.
+EVALUATION_COLUMNS = ("image", "dataset", *METRICS)
+#: Columns of results/evaluation_summary.csv (one row for all images, then
+#: one per dataset of the truth CSV).
+SUMMARY_COLUMNS = (
+    "dataset",
+    "n_images",
+    "mean_count_error",
+    "pooled_count_error",
+    "total_true",
+    "total_found",
+    "n_matched_images",
+    "mean_f1",
+    "pooled_precision",
+    "pooled_recall",
+    "pooled_f1",
+    "mean_matched_iou",
+)
+
+
+def truth_counts(rows, image_ids):
+    """{image id: (true_count, dataset)} from the rows of a truth CSV.
+
+    Parameters
+    ----------
+    rows : iterable of dict
+        With ``image`` (an image id, or a path whose file name without its
+        suffix is the id) and ``true_count``; ``dataset`` optional.
+    image_ids : collection of str
+        The ids of the run; rows of other images are ignored.
+
+    Raises
+    ------
+    ValueError
+        For a missing column or a true_count that is no integer >= 0.
+    """
+    ids = set(image_ids)
+    result = {}
+    for number, row in enumerate(rows, start=2):
+        if "image" not in row or "true_count" not in row:
+            raise ValueError("the truth CSV needs the columns image and true_count")
+        value = row["image"]
+        image = value if value in ids else Path(value).stem
+        if image not in ids:
+            continue
+        try:
+            count = int(row["true_count"])
+        except ValueError:
+            count = -1
+        if count < 0:
+            raise ValueError(
+                f"line {number}: true_count {row['true_count']!r} is not an integer >= 0"
+            )
+        result[image] = (count, row.get("dataset") or "")
+    return result
+
+
+def count_record(true_count, found_count):
+    """The metrics of one image known by its true count only (the matching
+    metrics are nan)."""
+    record = {key: math.nan for key in METRICS}
+    record.update(
+        true_count=true_count,
+        found_count=found_count,
+        count_error=count_error(true_count, found_count),
+    )
+    return record
+
+
+def _text(value):
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    value = float(value)
+    return "" if math.isnan(value) else repr(value)
+
+
+def table_text(rows, columns):
+    """CSV text of dict rows (numbers as shortest exact text, nan empty)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(
+            [row[c] if isinstance(row[c], str) else _text(row[c]) for c in columns]
+        )
+    return buffer.getvalue()
+
+
+def summary_rows(records):
+    """Rows of evaluation_summary.csv: ``all``, then one per dataset."""
+    groups = {"all": records}
+    for record in records:
+        if record["dataset"]:
+            groups.setdefault(record["dataset"], []).append(record)
+    return [{"dataset": name, **summarize(group)} for name, group in groups.items()]
+
+
+def run(input, output, params, log):
+    """Snakemake entry point: label JSONs (+ label TIFFs) and the truth ->
+    results/evaluation.csv and results/evaluation_summary.csv."""
+    with job_log(log[0], "evaluate", f"{len(input.stats)} images") as note:
+        found = {}
+        for path in input.stats:
+            stats = read_json(path)
+            found[stats["image"]] = stats["objects"]
+        counts = {}
+        if input.counts:
+            with open(input.counts[0], newline="", encoding="utf-8") as handle:
+                counts = truth_counts(csv.DictReader(handle), found)
+        truth_files = set(input.truth_labels)
+        predicted = {Path(path).stem: path for path in input.labels}
+        records = []
+        for image in sorted(found):
+            pattern = params.evaluation["labels"]
+            truth_path = pattern.replace("{image}", image) if pattern else None
+            true_count, dataset = counts.get(image, (None, ""))
+            if truth_path in truth_files and image in predicted:
+                labels, _ = read_tiff(predicted[image])
+                truth = open_image(
+                    truth_path, volume="3d", max_pixels=params.max_pixels
+                ).pixels
+                record = evaluate_image(
+                    labels,
+                    true_labels=truth,
+                    true_count=true_count,
+                    iou_threshold=params.evaluation["iou_threshold"],
+                )
+            elif true_count is not None:
+                record = count_record(true_count, found[image])
+            else:
+                continue
+            records.append({"image": image, "dataset": dataset, **record})
+        note(f"{len(records)} of {len(found)} images have ground truth")
+        write_text(output.csv, table_text(records, EVALUATION_COLUMNS))
+        write_text(output.summary, table_text(summary_rows(records), SUMMARY_COLUMNS))

@@ -1,9 +1,14 @@
 """Step 3, label: give every connected object its own integer.
 
-Snakemake rule: ``label``, config key ``label``. Output:
+Snakemake rule: ``label``, config keys ``label`` and ``measure``. Output:
 ``results/label/<image>.tif`` (uint16, or uint32 above 65,535 objects; 0 is
-background) and ``results/label/<image>.json`` (the image's row of the counts
-table, so the counts rule never re-reads a TIFF).
+background), ``results/label/<image>.json`` (the image's row of the counts
+table, so the counts rule never re-reads a TIFF) and, with measurements on,
+``results/objects/<image>.csv`` (one row per object, :mod:`scripts.objects`).
+
+With ``label.declump.enabled`` touching objects are split
+(:func:`scripts.declump.split_touching`, lengths scaled by the expected
+diameter of the threshold step's JSON), so that every object has one label.
 """
 
 from __future__ import annotations
@@ -11,8 +16,12 @@ from __future__ import annotations
 import numpy as np
 from skimage import measure
 
-from scripts.imaging import read_json, read_tiff, write_json, write_tiff
+from scripts import presets
+from scripts.declump import split_touching
+from scripts.imaging import open_image, read_json, read_tiff, write_json, write_text, write_tiff
 from scripts.jobs import job_log, provenance
+from scripts.measure import measure_objects
+from scripts.objects import objects_csv
 
 UINT16_MAX_LABEL = np.iinfo(np.uint16).max
 
@@ -59,12 +68,59 @@ def foreground_fraction(labels):
     return float(np.count_nonzero(labels)) / labels.size
 
 
+def declump_objects(mask, settings, diameter_px, intensity=None):
+    """Labels of a boolean mask with touching objects split.
+
+    Parameters
+    ----------
+    mask : ndarray of bool, shape (Y, X) or (Z, Y, X)
+    settings : dict
+        The ``label`` config section (``connectivity``, ``declump``).
+    diameter_px : float
+        Expected object diameter; the declump lengths are multiples of it.
+    intensity : ndarray or None
+        The raw image, for ``declump.intensity_weight`` > 0.
+
+    Returns
+    -------
+    labels : ndarray, uint16 or uint32 (raster order, as :func:`label_objects`)
+    count : int
+    """
+    kwargs = presets.declump_px(settings["declump"], diameter_px, mask.ndim)
+    if kwargs["intensity_weight"] == 0:
+        intensity = None
+    labels = split_touching(
+        mask, intensity=intensity, connectivity=settings["connectivity"], **kwargs
+    )
+    count = int(labels.max(initial=0))
+    return smallest_label_dtype(labels, count), count
+
+
+def spacing(calibration, ndim):
+    """Pixel size per axis in um for the measurements; None when unknown."""
+    size = calibration.pixel_size_um
+    if not size:
+        return None
+    if ndim == 3:
+        return (calibration.z_spacing_um or size, size, size)
+    return size
+
+
 def run(input, output, params, log):
-    """Snakemake entry point: mask TIFF -> label TIFF + the image's counts row."""
+    """Snakemake entry point: mask TIFF -> label TIFF + the image's counts row
+    (+ the objects table)."""
     settings = params.settings
     with job_log(log[0], "label", input.mask) as note:
         mask, calibration = read_tiff(input.mask)
-        labels, count = label_objects(mask > 0, settings["connectivity"])
+        row = read_json(input.threshold_stats)
+        raw = None
+        if input.image:
+            raw = open_image(input.image[0], **params.reading).pixels
+        if settings["declump"]["enabled"]:
+            labels, count = declump_objects(mask > 0, settings, row["diameter_px"], raw)
+            note(f"declumped with d = {row['diameter_px']:.2f} px")
+        else:
+            labels, count = label_objects(mask > 0, settings["connectivity"])
         note(f"{count} objects, label dtype {labels.dtype}")
         write_tiff(
             output.labels,
@@ -73,6 +129,9 @@ def run(input, output, params, log):
             calibration=calibration,
             compression=params.compression,
         )
-        row = read_json(input.threshold_stats)
         row.update(objects=count, foreground_fraction=foreground_fraction(labels))
         write_json(output.stats, row)
+        if params.measure:
+            table = measure_objects(labels, raw, spacing(calibration, labels.ndim))
+            write_text(output.objects, objects_csv(params.image_id, table))
+            note(f"measured {count} objects")

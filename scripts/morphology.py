@@ -1,7 +1,11 @@
 """Step 2, morphology: clean the mask with a sequence of binary operations.
 
-Snakemake rule: ``morphology``, config key ``morphology``. Output:
-``results/morphology/<image>.tif`` (uint8 mask, 0 or 255).
+Snakemake rule: ``morphology``, config keys ``morphology`` and ``cleanup``.
+Output: ``results/morphology/<image>.tif`` (uint8 mask, 0 or 255).
+
+With ``cleanup`` on, the operations are followed by :func:`scripts.cleanup.cleanup`
+(fill holes, size range, border), areas converted to pixels with the
+expected diameter and the pixel size (:func:`scripts.presets.cleanup_px`).
 
 The default sequence is the tutorial's: erosion x2, dilation x14, erosion x4,
 each with the cross-shaped (connectivity-1) footprint. The tutorial loops over
@@ -17,7 +21,9 @@ from __future__ import annotations
 
 from scipy import ndimage as ndi
 
-from scripts.imaging import read_tiff, write_tiff
+from scripts import presets
+from scripts.cleanup import cleanup
+from scripts.imaging import read_json, read_tiff, write_tiff
 from scripts.jobs import job_log, mask_to_uint8, provenance
 
 OPERATIONS = ("erosion", "dilation", "opening", "closing")
@@ -86,6 +92,24 @@ def apply_sequence(mask, steps=TUTORIAL_STEPS, connectivity=1):
     return result
 
 
+def pixel_size(calibration, ndim):
+    """Physical size of one pixel (um^2) or voxel (um^3); None when unknown."""
+    size = calibration.pixel_size_um
+    if not size:
+        return None
+    if ndim == 3:
+        return size * size * (calibration.z_spacing_um or size)
+    return size * size
+
+
+def clean(mask, settings, diameter_px=None, pixel_um=None):
+    """:func:`scripts.cleanup.cleanup` of a boolean mask with the ``cleanup``
+    config `settings` (plus ``connectivity``, the label step's), areas
+    converted to pixels (:func:`scripts.presets.cleanup_px`)."""
+    kwargs = presets.cleanup_px(settings, diameter_px, pixel_um, mask.ndim)
+    return cleanup(mask, connectivity=settings["connectivity"], **kwargs)
+
+
 def run(input, output, params, log):
     """Snakemake entry point: threshold mask TIFF -> cleaned mask TIFF."""
     settings = params.settings
@@ -94,10 +118,18 @@ def run(input, output, params, log):
         mask, calibration = read_tiff(input.mask)
         cleaned = apply_sequence(mask > 0, steps, settings["footprint_connectivity"])
         note(f"steps {steps}: foreground {mask.mean() / 255:.4f} -> {cleaned.mean():.4f}")
+        recorded = settings
+        if params.cleanup:
+            diameter_px = read_json(input.threshold_stats)["diameter_px"]
+            cleaned = clean(
+                cleaned, params.cleanup, diameter_px, pixel_size(calibration, mask.ndim)
+            )
+            note(f"cleanup {params.cleanup}: foreground -> {cleaned.mean():.4f}")
+            recorded = dict(settings, cleanup=params.cleanup)
         write_tiff(
             output.mask,
             mask_to_uint8(cleaned),
-            provenance("morphology", settings, params.source),
+            provenance("morphology", recorded, params.source),
             calibration=calibration,
             compression=params.compression,
         )

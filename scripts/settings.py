@@ -51,6 +51,13 @@ def settings_errors(config):
             f"rescale.percentiles: {percentiles} must be [low, high] with low < high, "
             "e.g. [0.5, 99.5]"
         )
+    cleanup = config.get("cleanup", {})
+    low, high = cleanup.get("min_area"), cleanup.get("max_area")
+    if low is not None and high is not None and low > high:
+        errors.append(
+            f"cleanup.min_area: {cleanup['min_area']} is larger than cleanup.max_area "
+            f"{cleanup['max_area']}"
+        )
     colorize = config["colorize"]
     named = [("colorize.colors", name) for name in colorize["colors"]]
     if colorize["bg_color"] is not None:

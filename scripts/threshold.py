@@ -1,8 +1,14 @@
 """Step 1, threshold: separate foreground from background with a global threshold.
 
-Snakemake rule: ``threshold`` (workflow/rules/threshold.smk), config key
-``threshold``. Output: ``results/threshold/<image>.tif`` (uint8 mask, 0 or 255)
-and ``results/threshold/<image>.json`` (the threshold value and image facts).
+Snakemake rule: ``threshold`` (workflow/rules/threshold.smk), config keys
+``threshold``, ``preprocess``, ``diameter``. Output:
+``results/threshold/<image>.tif`` (uint8 mask, 0 or 255) and
+``results/threshold/<image>.json`` (the threshold value, image facts and the
+expected object diameter ``diameter_px`` the later steps use).
+
+With ``preprocess`` on, the image is smoothed and/or background-corrected
+(:mod:`scripts.preprocess`) before the threshold; the expected diameter is
+found here, once per image, when a step needs it.
 """
 
 from __future__ import annotations
@@ -10,8 +16,10 @@ from __future__ import annotations
 import numpy as np
 from skimage import filters
 
+from scripts import presets
 from scripts.imaging import open_image, write_json, write_tiff
 from scripts.jobs import job_log, mask_to_uint8, provenance
+from scripts.preprocess import estimate_object_diameter, preprocess
 
 #: Global methods of ``skimage.filters`` the workflow accepts, by config name.
 METHODS = {
@@ -107,6 +115,51 @@ def apply_threshold(image, threshold):
     return image > threshold
 
 
+def expected_diameter_px(image, value="auto", unit="px", pixel_size_um=None):
+    """The expected object diameter ``d`` of one image, in pixels.
+
+    Parameters
+    ----------
+    image : ndarray, shape (Y, X) or (Z, Y, X)
+        The raw gray image.
+    value : "auto" or float
+        ``auto`` estimates ``d`` with
+        :func:`scripts.preprocess.estimate_object_diameter`; a number is
+        taken as it is, in `unit`.
+    unit : {"px", "um"}
+    pixel_size_um : float or None
+        Needed for a number in ``um``.
+
+    Returns
+    -------
+    diameter_px : float
+    source : str
+        ``"estimated"``, ``"fallback"`` (auto found no object: the
+        :data:`scripts.presets.FALLBACK_DIAMETER_PX`) or ``"config"``.
+    """
+    if value != "auto":
+        return presets.diameter_in_px(value, unit, pixel_size_um), "config"
+    estimate = estimate_object_diameter(image)
+    if np.isfinite(estimate):
+        return float(estimate), "estimated"
+    return presets.FALLBACK_DIAMETER_PX, "fallback"
+
+
+def prepare(image, settings, diameter_px):
+    """The image the threshold is computed on: `image` itself, or smoothed
+    and background-corrected (float32) as the ``preprocess`` `settings` say
+    (None: off), with lengths scaled by `diameter_px`."""
+    if not settings:
+        return image
+    background = settings["background"]
+    return preprocess(
+        image,
+        smooth_sigma_px=presets.smoothing_sigma_px(settings, diameter_px),
+        background_radius_px=presets.background_radius_px(settings, diameter_px),
+        background_method="tophat" if background == "none" else background,
+    )
+
+
 def run(input, output, params, log):
     """Snakemake entry point: raw image -> mask TIFF + threshold JSON."""
     settings = params.settings
@@ -116,16 +169,30 @@ def run(input, output, params, log):
         for line in loaded.notes:
             note(line)
         note(f"read {image.shape} {image.dtype}, {calibration}")
-        threshold = compute_threshold(image, settings["method"], settings["value"])
-        mask = apply_threshold(image, threshold)
-        threshold_note = missing_threshold_reason(image, settings["method"], threshold)
+        recorded = dict(settings)
+        diameter_px, diameter_source = None, None
+        if params.diameter:
+            diameter_px, diameter_source = expected_diameter_px(
+                image,
+                params.diameter["value"],
+                params.diameter["unit"],
+                calibration.pixel_size_um,
+            )
+            note(f"expected diameter {diameter_px:.2f} px ({diameter_source})")
+            recorded["diameter_px"] = diameter_px
+        if params.preprocess:
+            recorded["preprocess"] = params.preprocess
+        prepared = prepare(image, params.preprocess, diameter_px)
+        threshold = compute_threshold(prepared, settings["method"], settings["value"])
+        mask = apply_threshold(prepared, threshold)
+        threshold_note = missing_threshold_reason(prepared, settings["method"], threshold)
         if threshold_note:
             note(f"{threshold_note}: empty mask")
         note(f"threshold {threshold}, foreground {mask.mean():.4f}")
         write_tiff(
             output.mask,
             mask_to_uint8(mask),
-            provenance("threshold", settings, params.source),
+            provenance("threshold", recorded, params.source),
             calibration=calibration,
             compression=params.compression,
         )
@@ -141,5 +208,7 @@ def run(input, output, params, log):
                 "dtype": str(image.dtype),
                 "pixel_size_um": calibration.pixel_size_um,
                 "z_spacing_um": calibration.z_spacing_um,
+                "diameter_px": diameter_px,
+                "diameter_source": diameter_source,
             },
         )

@@ -40,10 +40,18 @@ def run_with(project, config):
         ({"threshold": {"metod": "li"}}, ["threshold.metod", "method, value"]),
         ({"on_unreadable": "ignore"}, ["on_unreadable", "'ignore'", "['fail', 'skip']"]),
         ({"input": "no/such/folder"}, ["no/such/folder", "input"]),
+        ({"preset": "cells"}, ["preset: unknown preset 'cells'", "tutorial, nuclei"]),
+        ({"diameter": -3}, ["diameter: -3", "auto or a number > 0"]),
+        ({"cleanup": {"area_unit": "mm2"}}, ["cleanup.area_unit", "'mm2'", "'object'"]),
+        ({"cleanup": {"min_area": 50, "max_area": 10}},
+         ["cleanup.min_area", "max_area"]),
+        ({"label": {"declump": {"neck_ratio": 1.5}}},
+         ["label.declump.neck_ratio", "1.5", "maximum of 1"]),
     ],
     ids=["method", "manual-value", "negative-iterations", "operation",
          "percentile-order", "colour", "wrong-type", "wrong-type-number", "unknown-key",
-         "unknown-nested-key", "on-unreadable", "missing-input"],
+         "unknown-nested-key", "on-unreadable", "missing-input", "preset", "diameter",
+         "area-unit", "area-range", "neck-ratio"],
 )
 def test_invalid_value_is_rejected_before_any_job(project, config, expected):
     result = run_with(project, config)

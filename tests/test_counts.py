@@ -42,13 +42,13 @@ def test_exact_csv_text_for_a_small_input():
     )
     assert table == (
         "image,source,objects,threshold,threshold_method,foreground_fraction,"
-        "depth,height,width,dtype,pixel_size_um,z_spacing_um,note\n"
-        "blank,example/images/blank.tif,0,,otsu,0.000000,,10,20,uint8,,,"
+        "depth,height,width,dtype,pixel_size_um,z_spacing_um,diameter_px,note\n"
+        "blank,example/images/blank.tif,0,,otsu,0.000000,,10,20,uint8,,,,"
         '"constant image: no threshold, no objects"\n'
-        "four_cells,example/images/four_cells.tif,4,21.0,otsu,0.123457,,342,382,uint8,0.65,,\n"
+        "four_cells,example/images/four_cells.tif,4,21.0,otsu,0.123457,,342,382,uint8,0.65,,,\n"
         "nuclei_16bit,example/images/nuclei_16bit.tif,7,1351.0,otsu,0.200000,,256,256,"
-        "uint16,0.325,,\n"
-        "stack,example/images/stack.tif,3,21.0,otsu,0.123457,5,30,40,uint8,0.65,1.5,\n"
+        "uint16,0.325,,,\n"
+        "stack,example/images/stack.tif,3,21.0,otsu,0.123457,5,30,40,uint8,0.65,1.5,,\n"
     )
 
 

@@ -180,38 +180,21 @@ def test_benchmark_exits_cleanly_without_data(tmp_path, capsys):
     assert "skipped" in capsys.readouterr().out
 
 
-def test_resolve_preset_scales_with_diameter():
+def test_benchmark_presets_are_the_workflow_presets():
     from benchmarks import accuracy
+    from scripts.presets import PRESETS
 
-    p20 = accuracy.resolve_preset(accuracy.NUCLEI_PRESET, 20.0)
-    p40 = accuracy.resolve_preset(accuracy.NUCLEI_PRESET, 40.0)
-    assert p40["label"]["min_distance_px"] == pytest.approx(
-        2 * p20["label"]["min_distance_px"]
-    )
-    assert p40["cleanup"]["min_area_px"] == pytest.approx(
-        4 * p20["cleanup"]["min_area_px"]
-    )
-    assert p20["preprocess"]["smooth_sigma_px"] == pytest.approx(1.0)
-    assert (
-        accuracy.resolve_preset(accuracy.NUCLEI_PRESET, 4.0)["preprocess"][
-            "smooth_sigma_px"
-        ]
-        == 0.5
-    )
-    tut = accuracy.resolve_preset(accuracy.TUTORIAL_PRESET, None)
-    assert tut["preprocess"] == {
-        "smooth_sigma_px": 0.0,
-        "background_radius_px": 0.0,
-        "background_method": "tophat",
-    }
-    assert tut["morphology"]["steps"] == [
-        ("erosion", 2),
-        ("dilation", 14),
-        ("erosion", 4),
-    ]
+    nuclei = accuracy.preset_config("nuclei")
+    assert accuracy.PRESET_NAMES == tuple(PRESETS)
+    assert nuclei["threshold"]["method"] == "li"
+    assert nuclei["morphology"]["steps"] == []
+    assert nuclei["label"]["declump"]["enabled"] is True
+    tutorial = accuracy.preset_config("tutorial")
+    assert tutorial["threshold"]["method"] == "otsu"
+    assert [s["iterations"] for s in tutorial["morphology"]["steps"]] == [2, 14, 4]
 
 
-def test_run_chain_on_synthetic_touching_nuclei():
+def test_segment_on_synthetic_touching_nuclei():
     from benchmarks import accuracy
 
     rng = np.random.default_rng(3)
@@ -221,11 +204,68 @@ def test_run_chain_on_synthetic_touching_nuclei():
     for cy, cx in centres:
         image[(yy - cy) ** 2 + (xx - cx) ** 2 <= 12**2] = 500
     image = (image + rng.normal(0, 10, image.shape)).astype(np.uint16)
-    labels, d = accuracy.segment(image, accuracy.NUCLEI_PRESET)
+    labels, d = accuracy.segment(image, accuracy.preset_config("nuclei"))
     assert d == pytest.approx(24, abs=2)
     assert labels.max() == 4
-    tutorial, _ = accuracy.segment(image, accuracy.TUTORIAL_PRESET)
+    tutorial, d = accuracy.segment(image, accuracy.preset_config("tutorial"))
+    assert d is None
     assert tutorial.max() == 3  # the tutorial merges the touching pair
+
+
+# -------------------------------------------------------------- rule evaluate
+
+
+def test_truth_counts_match_ids_or_file_names_and_ignore_other_images():
+    rows = [
+        {"image": "a", "true_count": "3"},
+        {"image": "data/images/b.TIF", "true_count": "5", "dataset": "B"},
+        {"image": "other/c.png", "true_count": "1"},
+        {"image": "img.v2", "true_count": "0"},
+    ]
+    counts = ev.truth_counts(rows, ["a", "b", "img.v2"])
+    assert counts == {"a": (3, ""), "b": (5, "B"), "img.v2": (0, "")}
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([{"image": "a"}], "columns image and true_count"),
+        ([{"image": "a", "true_count": "many"}], "line 2: true_count 'many'"),
+        ([{"image": "a", "true_count": "-1"}], "is not an integer >= 0"),
+    ],
+)
+def test_truth_counts_refuse_bad_rows(rows, message):
+    with pytest.raises(ValueError, match=message):
+        ev.truth_counts(rows, ["a"])
+
+
+def test_count_record_has_nan_matching_metrics():
+    record = ev.count_record(10, 9)
+    assert record["count_error"] == pytest.approx(0.1)
+    assert math.isnan(record["f1"]) and math.isnan(record["tp"])
+
+
+def test_evaluation_tables_and_summary_rows():
+    records = [
+        {"image": "a", "dataset": "X", **ev.count_record(10, 9)},
+        {
+            "image": "b",
+            "dataset": "Y",
+            **ev.evaluate_image(
+                boxes((10, 10), [(1, 0, 4, 0, 4)]),
+                true_labels=boxes((10, 10), [(7, 0, 4, 0, 4)]),
+            ),
+        },
+    ]
+    text = ev.table_text(records, ev.EVALUATION_COLUMNS)
+    lines = text.splitlines()
+    assert lines[0] == ",".join(ev.EVALUATION_COLUMNS)
+    assert lines[1] == "a,X,10,9,0.1,,,,,,,"
+    assert lines[2] == "b,Y,1,1,0.0,1,0,0,1.0,1.0,1.0,1.0"
+    summary = ev.summary_rows(records)
+    assert [row["dataset"] for row in summary] == ["all", "X", "Y"]
+    assert summary[0]["n_images"] == 2 and summary[0]["n_matched_images"] == 1
+    assert ev.table_text(summary, ev.SUMMARY_COLUMNS).startswith("dataset,n_images,")
 
 
 @needs_shared

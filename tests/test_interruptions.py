@@ -68,12 +68,12 @@ def reference(new_project):
     return hashes
 
 
-def start(project, name, cores=2):
+def start(project, name, *options):
     """Start `snakemake --cores 2` in its own process group; its output
     goes to `name`.out."""
     log = open(project.root / f"{name}.out", "w")
     return subprocess.Popen(
-        [sys.executable, "-m", "snakemake", "--cores", str(cores)],
+        [sys.executable, "-m", "snakemake", "--cores", "2", *options],
         cwd=project.root,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -82,25 +82,46 @@ def start(project, name, cores=2):
     )
 
 
-def wait_for(process, condition, timeout=300):
-    """Return as soon as `condition()` is true, while `process` still runs."""
+def wait_for(process, condition, timeout=300, may_end=False):
+    """Return True as soon as `condition()` is true while `process` runs;
+    False if it ends first and `may_end`."""
     deadline = time.monotonic() + timeout
     while not condition():
-        assert process.poll() is None, "the run ended before the kill point"
+        if process.poll() is not None:
+            assert may_end, "the run ended before the kill point"
+            return False
         assert time.monotonic() < deadline, "kill point never reached"
         time.sleep(0.002)
+    return True
 
 
-def kill_when(process, condition, timeout=300):
-    """SIGKILL `process`'s whole group as soon as `condition()` is true."""
-    wait_for(process, condition, timeout)
+def kill_when(process, condition, timeout=300, may_end=False):
+    """SIGKILL `process`'s whole group as soon as `condition()` is true;
+    return whether it was killed (False: it ended first, if `may_end`)."""
+    if not wait_for(process, condition, timeout, may_end):
+        return False
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+    return True
 
 
 def executing(project, name):
     """Whether the run started by start(project, name) has begun its jobs."""
     return "Select jobs to execute" in (project.root / f"{name}.out").read_text()
+
+
+def seconds_into_jobs(project, name, delay):
+    """A kill point: `delay` seconds after run `name` began its jobs."""
+    began = []
+
+    def due():
+        if not began:
+            if not executing(project, name):
+                return False
+            began.append(time.monotonic())
+        return time.monotonic() - began[0] >= delay
+
+    return due
 
 
 def count_files(folder, pattern="*"):
@@ -169,27 +190,32 @@ def test_kill_near_the_end(new_project, reference):
 
 
 def test_repeated_kills_at_random_times(new_project, reference):
-    """Kill three runs in a row at seeded random moments after they start
-    running jobs; each restart is a plain rerun that goes on from where the
-    last one stopped."""
+    """Kill up to three runs in a row at seeded random moments after they
+    begin their jobs; each restart is a plain rerun that goes on from where
+    the last one stopped (one that finishes first ends the series)."""
     project = new_project("kill_random")
     rng = random.Random(20260101)
+    killed = []
     for attempt in range(3):
-        process = start(project, f"killed_{attempt}")
-        wait_for(process, lambda: executing(project, f"killed_{attempt}"))
-        delay = rng.uniform(0.0, 3.0)
-        started = time.monotonic()
-        kill_when(process, lambda: time.monotonic() - started >= delay)
-        output = (project.root / f"killed_{attempt}.out").read_text()
+        name = f"killed_{attempt}"
+        process = start(project, name)
+        due = seconds_into_jobs(project, name, rng.uniform(0.0, 2.0))
+        killed.append(kill_when(process, due, may_end=True))
+        output = (project.root / f"{name}.out").read_text()
         assert "cannot be locked" not in output, output[-3000:]
-        if attempt:
+        if attempt and killed[attempt - 1]:
             assert "Removed what a killed Snakemake run left behind" in output
+        if not killed[-1]:
+            assert process.returncode == 0, output[-3000:]
+            break
+    assert killed[0], "the first run finished before its kill point"
     assert_complete_and_identical(project, reference)
 
 
 def test_a_second_run_is_refused_while_one_runs(new_project, reference):
     project = new_project("concurrent")
-    first = start(project, "first", cores=1)  # one core: it runs long enough
+    # At most 25 jobs a second: still running while the others start.
+    first = start(project, "first", "--max-jobs-per-timespan", "25/1s")
     wait_for(first, lambda: locks_of(project) == 2)
     second = project.snakemake("--cores", "2", check=False)
     assert second.returncode != 0
@@ -197,8 +223,9 @@ def test_a_second_run_is_refused_while_one_runs(new_project, reference):
     assert "Removed what a killed" not in second.stdout
     # A dry run beside it works and takes nothing away from it.
     assert "Removed what a killed" not in project.snakemake("--dry-run").stdout
+    locks = locks_of(project)
     if first.poll() is None:
-        assert locks_of(project) == 2
+        assert locks == 2
     assert first.wait(timeout=300) == 0
     assert project.hashes() == reference
     assert locks_of(project) == 0

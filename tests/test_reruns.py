@@ -23,6 +23,8 @@ IMAGE_IDS = ("four_cells", "nuclei_16bit", "nuclei_8bit", "nuclei_png")
 # the parameters and software records.
 FIGURES = ("steps", "outlines", "histograms")
 COUNTS_REPORT = {"report/counts.png", "report/counts.html"}
+# The tables made from the label step's side files.
+TABLES = {"counts.csv", "objects.csv"}
 RUN_RECORDS = {
     "report/parameters.yaml",
     "report/parameters.html",
@@ -43,7 +45,7 @@ def outputs_of(image_id, steps=PER_IMAGE):
     if "threshold" in steps:
         files.add(f"threshold/{image_id}.json")
     if "label" in steps:
-        files.add(f"label/{image_id}.json")
+        files |= {f"label/{image_id}.json", f"objects/{image_id}.csv"}
     return files | {f"report/{figure}/{image_id}.png" for figure in FIGURES}
 
 
@@ -55,19 +57,19 @@ def edit_config(project, **changes):
     path = project.root / "config" / "config.yaml"
     config = yaml.safe_load(path.read_text())
     for key, value in changes.items():
-        config[key].update(value)
+        config.setdefault(key, {}).update(value)
     path.write_text(yaml.safe_dump(config))
 
 
 def test_touching_one_input_reruns_only_that_image_and_the_table(finished):
     source = finished.root / "example" / "images" / "nuclei_8bit.tif"
     os.utime(source)  # now: newer than every output
-    expected = {rule: 1 for rule in PER_IMAGE} | {"counts": 1, "all": 1}
+    expected = {rule: 1 for rule in PER_IMAGE} | {"counts": 1, "objects": 1, "all": 1}
     expected |= {"report_image": 1, "report_counts": 1}
     assert finished.planned_jobs() == expected
     before = finished.mtimes()
     finished.snakemake("--cores", "2")
-    assert rewritten(before, finished.mtimes()) == outputs_of("nuclei_8bit") | {"counts.csv"} | COUNTS_REPORT
+    assert rewritten(before, finished.mtimes()) == outputs_of("nuclei_8bit") | TABLES | COUNTS_REPORT
 
 
 def test_replacing_one_input_reruns_only_that_image(finished):
@@ -75,12 +77,12 @@ def test_replacing_one_input_reruns_only_that_image(finished):
     replacement = images / "four_cells.tif"
     shutil.copy2(images / "nuclei_8bit.tif", replacement)
     os.utime(replacement)
-    expected = {rule: 1 for rule in PER_IMAGE} | {"counts": 1, "all": 1}
+    expected = {rule: 1 for rule in PER_IMAGE} | {"counts": 1, "objects": 1, "all": 1}
     expected |= {"report_image": 1, "report_counts": 1}
     assert finished.planned_jobs() == expected
     before = finished.mtimes()
     finished.snakemake("--cores", "2")
-    assert rewritten(before, finished.mtimes()) == outputs_of("four_cells") | {"counts.csv"} | COUNTS_REPORT
+    assert rewritten(before, finished.mtimes()) == outputs_of("four_cells") | TABLES | COUNTS_REPORT
     counts = (finished.root / "results" / "counts.csv").read_text()
     assert "four_cells,example/images/four_cells.tif,9," in counts
 
@@ -88,13 +90,13 @@ def test_replacing_one_input_reruns_only_that_image(finished):
 def test_adding_an_image_runs_only_its_jobs_and_the_table(finished):
     images = finished.root / "example" / "images"
     shutil.copy2(images / "nuclei_8bit.tif", images / "new image.tif")
-    expected = {rule: 1 for rule in PER_IMAGE} | {"counts": 1, "all": 1}
+    expected = {rule: 1 for rule in PER_IMAGE} | {"counts": 1, "objects": 1, "all": 1}
     expected |= {"report_image": 1, "report_counts": 1}
     assert finished.planned_jobs() == expected
     before = finished.mtimes()
     finished.snakemake("--cores", "2")
     changed = rewritten(before, finished.mtimes())
-    assert changed == outputs_of("new image") | {"counts.csv"} | COUNTS_REPORT
+    assert changed == outputs_of("new image") | TABLES | COUNTS_REPORT
     assert "new image,example/images/new image.tif,9," in (
         finished.root / "results" / "counts.csv"
     ).read_text()
@@ -108,8 +110,21 @@ def test_adding_an_image_runs_only_its_jobs_and_the_table(finished):
         ({"label": {"connectivity": 1}}, PER_IMAGE[2:], True),
         ({"colorize": {"colors": ["red", "blue"]}}, PER_IMAGE[3:], False),
         ({"rescale": {"percentiles": [0.5, 99.5]}}, PER_IMAGE[4:], False),
+        ({"preprocess": {"smooth_sigma": 0.05}}, PER_IMAGE, True),
+        ({"cleanup": {"exclude_border": True}}, PER_IMAGE[1:], True),
+        # declumping needs the expected diameter, found by the threshold step
+        ({"label": {"declump": {"enabled": True, "intensity_weight": 0}}}, PER_IMAGE, True),
     ],
-    ids=["threshold", "morphology", "label", "colorize", "rescale"],
+    ids=[
+        "threshold",
+        "morphology",
+        "label",
+        "colorize",
+        "rescale",
+        "preprocess",
+        "cleanup",
+        "declump",
+    ],
 )
 def test_a_parameter_change_reruns_that_step_and_later_ones(
     finished, change, rerun_steps, counts_reruns
@@ -119,7 +134,7 @@ def test_a_parameter_change_reruns_that_step_and_later_ones(
     # Every figure strip shows every step; the parameters record every key.
     expected |= {"report_image": len(IMAGE_IDS), "report_parameters": 1}
     if counts_reruns:
-        expected |= {"counts": 1, "report_counts": 1}
+        expected |= {"counts": 1, "objects": 1, "report_counts": 1}
     assert finished.planned_jobs() == expected
     before = finished.mtimes()
     finished.snakemake("--cores", "2")
@@ -127,7 +142,7 @@ def test_a_parameter_change_reruns_that_step_and_later_ones(
     expected_files = set().union(*(outputs_of(i, rerun_steps) for i in IMAGE_IDS))
     expected_files |= RUN_RECORDS
     if counts_reruns:
-        expected_files |= {"counts.csv"} | COUNTS_REPORT
+        expected_files |= TABLES | COUNTS_REPORT
     # The label side file is rewritten by the label job; threshold's only by threshold.
     assert changed == expected_files
     assert finished.planned_jobs() == {}

@@ -156,3 +156,13 @@ def test_unknown_top_level_key_lists_every_known_key():
     (message,) = schema_messages(unknown_key=1)
     known = yaml.safe_load(SCHEMA.read_text())["properties"]
     assert message.endswith(", ".join(sorted(known)))
+
+
+def test_cleanup_area_range_must_not_be_empty():
+    config = changed()
+    config["cleanup"] = {"min_area": 50, "max_area": 10}
+    assert settings_errors(config) == [
+        "cleanup.min_area: 50 is larger than cleanup.max_area 10"
+    ]
+    config["cleanup"] = {"min_area": 10, "max_area": 10}
+    assert settings_errors(config) == []

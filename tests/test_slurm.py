@@ -263,17 +263,23 @@ def test_every_rule_job_ran_inside_a_completed_slurm_job(example_on_slurm):
     run = example_on_slurm.run
     assert run.jobids, f"no SLURM job was submitted:\n{run.tail()}"
     rows = sacct(run.jobids)
-    assert [row["JobID"] for row in rows] == run.jobids
+    assert sorted(row["JobID"] for row in rows) == sorted(run.jobids)
     for row in rows:
         assert row["State"] == "COMPLETED", row
         assert row["JobName"] == run.run_id, row
-    # Each rule job that is not a local rule is one `srun` step of a SLURM job.
-    steps = [
-        row for row in sacct(run.jobids, steps=True) if re.fullmatch(r"\d+\.\d+", row["JobID"])
+    # Every job of a rule that is not local ran in a SLURM job: the snakemake
+    # inside it logged the job (as a "localrule") to the SLURM job's log.
+    slurm_logs = sorted((example_on_slurm.root / ".snakemake" / "slurm_logs").rglob("*.log"))
+    assert len(slurm_logs) == len(run.jobids), slurm_logs
+    ran_in_slurm = [
+        match.group(1)
+        for log in slurm_logs
+        for match in re.finditer(r"(?m)^localrule (\w+):$", log.read_text())
     ]
     remote_jobs = sum(example_on_slurm.plan.values()) - local_jobs(run)
-    assert len(steps) == remote_jobs, steps
-    assert all(row["State"] == "COMPLETED" for row in steps), steps
+    assert len(ran_in_slurm) == remote_jobs, sorted(ran_in_slurm)
+    steps = [row for row in sacct(run.jobids, steps=True) if "." in row["JobID"]]
+    assert steps and all(row["State"] == "COMPLETED" for row in steps), steps
 
 
 def test_the_steps_of_an_image_are_bundled_into_one_slurm_job(example_on_slurm):

@@ -33,9 +33,10 @@ print_daemons() {
     timeout 10 sinfo -N -l 2>&1
     section "squeue"
     timeout 10 squeue -l 2>&1
-    section "sacct (last 2 hours)"
+    section "sacct (the last 40 jobs of the last 2 hours)"
     timeout 10 sacct -a -X -S now-2hours \
-      -o JobID,JobName%40,Account,State,ExitCode,Elapsed,ReqMem,Comment%60 2>&1
+      -o JobID,JobName%40,Account,State,ExitCode,Elapsed,ReqMem,Comment%60 2>&1 |
+      awk 'NR <= 2 { print; next } { last[NR % 40] = $0 } END { for (i = NR - 39; i <= NR; i++) if (i > 2) print last[i % 40] }'
   fi
   local daemon_logs=(/var/log/slurm/*.log)
   [[ -f ${daemon_logs[0]} ]] && tail_files "" "${daemon_logs[@]}"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start a real single-node SLURM cluster on a Debian 12 machine without systemd:
 # munged, MariaDB + slurmdbd (accounting, so that `sacct` works), slurmctld, slurmd.
-# Then add account "ci" with user root, wait for the node to be idle and smoke-test it.
+# Then add account "ci" with user root, wait for the node to take jobs and smoke-test it.
 #
 # Idempotent: installs only missing packages and starts only daemons that are not alive,
 # so it can be re-run on a fresh machine, with everything running, or after daemons died.
@@ -71,7 +71,7 @@ stop_daemon() {
   fi
 }
 
-# write_if_changed FILE MODE OWNER: install stdin as FILE; exit 0 if its content changed.
+# write_if_changed FILE MODE OWNER: install stdin as FILE; true if its content changed.
 write_if_changed() {
   local tmp
   tmp=$(mktemp)
@@ -113,7 +113,7 @@ install_packages() {
 
 write_configs() {
   local node_line host
-  node_line=$(slurmd -C | head -n 1)
+  node_line=$(slurmd -C | sed -n 1p)
   [[ $node_line == NodeName=* ]] || die "unexpected 'slurmd -C' output: $node_line"
   host=${node_line%% *}
   host=${host#NodeName=}
@@ -274,27 +274,29 @@ ensure_account() {
 # are gone but they would stay RUNNING until their time limit and hold the CPUs.
 cancel_stale_jobs() {
   local jobs
-  jobs=$(squeue -h -o %A | tr '\n' ' ')
+  jobs=$(squeue -h -o %A | tr '\n' ' ') || die "squeue failed"
   [[ -n ${jobs// /} ]] || return 0
   log "cancelling stale jobs: $jobs"
   # shellcheck disable=SC2086  # one argument per job id
   scancel $jobs || true
 }
 
-node_state() { sinfo -h -N -n "$(hostname -s)" -o %T 2>/dev/null | head -n 1; }
+node_state() { sinfo -h -N -n "$(hostname -s)" -o %T 2>/dev/null | head -n 1 || true; }
 
-wait_node_idle() {
+# Idle, or busy with someone's jobs: either way slurmd answers (a "*" suffix means it
+# does not) and the node takes jobs.
+wait_node_ready() {
   local end=$((SECONDS + WAIT)) state resumed=false
   while :; do
     state=$(node_state)
-    [[ $state == idle ]] && return 0
+    [[ $state =~ ^(idle|mixed|allocated|completing)$ ]] && return 0
     # A node that was 'down' when slurmctld came back is not always returned to service.
     if [[ $state == down* || $state == drain* ]] && ! $resumed; then
       log "node is $state, resuming it"
       scontrol update NodeName="$(hostname -s)" State=RESUME || true
       resumed=true
     fi
-    ((SECONDS < end)) || die "node is '$state', not idle, after ${WAIT}s"
+    ((SECONDS < end)) || die "node is '$state', not ready, after ${WAIT}s"
     sleep 0.5
   done
 }
@@ -308,7 +310,7 @@ smoke_test() {
     die "sbatch failed"
   end=$((SECONDS + WAIT))
   while :; do
-    state=$(sacct -n -X -P -j "$job" -o State 2>/dev/null | head -n 1)
+    state=$(sacct -n -X -P -j "$job" -o State 2>/dev/null | head -n 1 || true)
     [[ $state == COMPLETED ]] && break
     [[ -z $state || $state == PENDING || $state == RUNNING ]] ||
       die "smoke-test job $job ended as $state"
@@ -331,7 +333,7 @@ main() {
   start_slurmd
   ensure_account
   if $ctld_started && [[ ${SLURM_KEEP_OLD_JOBS:-0} != 1 ]]; then cancel_stale_jobs; fi
-  wait_node_idle
+  wait_node_ready
   log "cluster up: $(sinfo -h -o '%P %D %T %c CPUs %m MB')"
   smoke_test
   log "done"

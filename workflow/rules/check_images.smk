@@ -17,7 +17,7 @@ checkpoint check_images:
         "logs/check_images.log",
     conda:
         ENV
-    threads: 4
+    threads: 2
     resources:
         mem_mb=check_images_mem_mb,
         runtime=check_images_runtime_min,

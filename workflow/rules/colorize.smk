@@ -6,6 +6,8 @@ rule colorize:
         rgb="results/colorize/{image}.tif",
     log:
         "logs/colorize/{image}.log",
+    group:
+        "per_image"
     conda:
         ENV
     threads: 1

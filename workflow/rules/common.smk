@@ -13,12 +13,21 @@ sys.path.insert(0, workflow.basedir)
 import scripts.check_images
 import scripts.colorize
 import scripts.counts
+import scripts.evaluate
 import scripts.label
 import scripts.morphology
+import scripts.objects
 import scripts.rescale
 import scripts.threshold
 from scripts.discovery import DiscoveryError, discover_images
 from scripts.imaging import decoded_megabytes
+from scripts.presets import (
+    apply_preset,
+    cleanup_active,
+    declump_intensity,
+    needs_diameter,
+    preprocess_active,
+)
 from scripts.runlock import claim
 from scripts.settings import schema_errors, settings_errors
 
@@ -36,6 +45,14 @@ if workflow.is_main_process:
 STEPS = ["threshold", "morphology", "label", "colorize", "rescale"]
 
 CONFIG_SCHEMA = "../schemas/config.schema.yaml"
+# The preset's values go under the keys the user set, before validation fills
+# the schema's defaults under both (scripts/presets.py).
+try:
+    _preset_config = apply_preset(config)
+except ValueError as error:
+    raise WorkflowError(f"Invalid configuration:\n  {error}") from None
+config.clear()
+config.update(_preset_config)
 _errors = schema_errors(config, os.path.join(workflow.current_basedir, CONFIG_SCHEMA))
 if not _errors:
     validate(config, CONFIG_SCHEMA, set_default=True)
@@ -56,6 +73,33 @@ def canonical(settings):
 
 
 SETTINGS = {step: canonical(config[step]) for step in STEPS}
+# Declumping off: its knobs change nothing, so they rerun nothing either.
+if not config["label"]["declump"]["enabled"]:
+    SETTINGS["label"]["declump"] = {"enabled": False}
+# What the threshold, morphology and label steps add to the tutorial's
+# (params; None when off, so that the keys of an unused option rerun nothing).
+PREPROCESS = (
+    canonical(config["preprocess"]) if preprocess_active(config["preprocess"]) else None
+)
+CLEANUP = (
+    canonical({**config["cleanup"], "connectivity": config["label"]["connectivity"]})
+    if cleanup_active(config["cleanup"])
+    else None
+)
+DIAMETER = (
+    {"value": config["diameter"], "unit": config["diameter_unit"]}
+    if needs_diameter(config)
+    else None
+)
+MEASURE = config["measure"]["enabled"]
+# The label step reads the raw image for measurements and for declumping
+# weighted by intensity (label_raw_input).
+LABEL_READS_RAW = MEASURE or declump_intensity(config["label"])
+# The label step's per-object table, an output only with measurements on.
+LABEL_OBJECTS = {"objects": "results/objects/{image}.csv"} if MEASURE else {}
+# Ground truth configured: rule evaluate (evaluate.smk) runs.
+EVALUATION = config["evaluation"]
+EVALUATE = bool(EVALUATION["counts"] or EVALUATION["labels"])
 ENV = "../../envs/segment.yaml"
 # How every reading of a raw image is done (threshold, and colorize overlays).
 READING = {
@@ -69,8 +113,10 @@ COMPRESSION = config["tiff_compression"]
 # The decoded size comes from the header (a compressed file decodes to more
 # than its size on disk), counting at least 2 bytes per pixel: masks, labels
 # and RGB images take as much for 8-bit as for 16-bit input. Measured peaks:
-# README, "Large images" (tests/test_large_image.py).
-MEM_BASE_MB = 300
+# README, "Large images" (tests/test_large_image.py). The base covers the
+# Python process itself: on SLURM, two Snakemake processes (~200 MB each) run
+# inside every job.
+MEM_BASE_MB = 1000
 MEM_PER_INPUT_MB = {
     "threshold": 6,
     "morphology": 6,
@@ -101,6 +147,46 @@ def raw_input(wildcards):
     return {"image": IMAGES[wildcards.image]} if config["colorize"]["overlay"] else {}
 
 
+def label_raw_input(wildcards):
+    """The raw image as an input of label when it reads it (measurements,
+    declumping weighted by intensity); nothing otherwise."""
+    return [IMAGES[wildcards.image]] if LABEL_READS_RAW else []
+
+
+def truth_label_path(image):
+    """The true label image of `image` (evaluation.labels), or None."""
+    pattern = EVALUATION["labels"]
+    return pattern.replace("{image}", image) if pattern else None
+
+
+def images_with_truth_labels():
+    """Ids of the processed images whose true label image exists."""
+    if not EVALUATION["labels"]:
+        return []
+    return [i for i in processed_images() if os.path.isfile(truth_label_path(i))]
+
+
+def evaluated_labels(wildcards):
+    """Input of evaluate: the label images that have a true label image."""
+    return expand("results/label/{image}.tif", image=images_with_truth_labels())
+
+
+def truth_label_files(wildcards):
+    """Input of evaluate: the true label images that exist."""
+    return [truth_label_path(image) for image in images_with_truth_labels()]
+
+
+def truth_counts_file(wildcards):
+    """Input of evaluate: the CSV of true counts, if configured."""
+    return [EVALUATION["counts"]] if EVALUATION["counts"] else []
+
+
+def evaluate_mem_mb(wildcards, attempt):
+    """Resource function of evaluate: label images are read one at a time."""
+    largest_mb = max((decoded_mb(path) for path in IMAGES.values()), default=0)
+    return int(MEM_BASE_MB + 12 * largest_mb) * attempt
+
+
 def final_outputs():
     """The targets of the workflow: every step TIFF per image, the table,
     and what the report shows (report.smk). With on_unreadable: skip, an
@@ -114,7 +200,12 @@ def outputs_of(images, skip=False):
     """final_outputs() for the image ids `images`."""
     tiffs = expand("results/{step}/{image}.tif", step=STEPS, image=images)
     skipped = ["results/skipped.csv"] if skip else []
-    return tiffs + ["results/counts.csv"] + skipped + report_outputs(images)
+    tables = ["results/counts.csv"]
+    if MEASURE:
+        tables.append("results/objects.csv")
+    if EVALUATE:
+        tables += ["results/evaluation.csv", "results/evaluation_summary.csv"]
+    return tiffs + tables + skipped + report_outputs(images)
 
 
 def processed_images():

@@ -13,3 +13,22 @@ rule counts:
         runtime=10,
     run:
         scripts.counts.run(input, output, log)
+
+
+# Every object of every image (measure.enabled), from the label step's
+# per-image tables.
+rule objects:
+    input:
+        tables=per_image("results/objects/{image}.csv"),
+    output:
+        csv="results/objects.csv",
+    log:
+        "logs/objects.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    run:
+        scripts.objects.run(input, output, log)

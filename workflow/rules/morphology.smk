@@ -1,10 +1,13 @@
 rule morphology:
     input:
         mask="results/threshold/{image}.tif",
+        threshold_stats="results/threshold/{image}.json",
     output:
         mask="results/morphology/{image}.tif",
     log:
         "logs/morphology/{image}.log",
+    group:
+        "per_image"
     conda:
         ENV
     threads: 1
@@ -13,6 +16,7 @@ rule morphology:
         runtime=runtime_min,
     params:
         settings=SETTINGS["morphology"],
+        cleanup=CLEANUP,
         source=source_image,
         compression=COMPRESSION,
     run:

@@ -39,6 +39,8 @@ rule report_image:
         ),
     log:
         "logs/report/{image}.log",
+    group:
+        "per_image"
     conda:
         ENV
     threads: 1

@@ -5,6 +5,8 @@ rule rescale:
         rgb="results/rescale/{image}.tif",
     log:
         "logs/rescale/{image}.log",
+    group:
+        "per_image"
     conda:
         ENV
     threads: 1

@@ -6,6 +6,8 @@ rule threshold:
         stats="results/threshold/{image}.json",
     log:
         "logs/threshold/{image}.log",
+    group:
+        "per_image"
     conda:
         ENV
     threads: 1
@@ -14,6 +16,8 @@ rule threshold:
         runtime=runtime_min,
     params:
         settings=SETTINGS["threshold"],
+        preprocess=PREPROCESS,
+        diameter=DIAMETER,
         reading=READING,
         source=source_image,
         image_id="{image}",

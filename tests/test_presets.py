@@ -1,0 +1,164 @@
+"""scripts.presets: the preset merge and the lengths and areas relative to the diameter."""
+
+from __future__ import annotations
+
+import copy
+import math
+from pathlib import Path
+
+import pytest
+import yaml
+from snakemake.utils import validate
+
+from scripts import presets
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA = str(ROOT / "workflow" / "schemas" / "config.schema.yaml")
+
+
+def full(config):
+    """`config` as common.smk makes it: preset applied, then schema defaults."""
+    merged = presets.apply_preset(config)
+    validate(merged, SCHEMA, set_default=True)
+    return merged
+
+
+def test_tutorial_is_the_schema_defaults():
+    assert presets.PRESETS["tutorial"] == {}
+    assert full({}) == full({"preset": "tutorial"})
+    config = full({})
+    assert config["threshold"]["method"] == "otsu"
+    assert not presets.needs_diameter(config)
+    assert not presets.preprocess_active(config["preprocess"])
+    assert not presets.cleanup_active(config["cleanup"])
+    assert not presets.declump_intensity(config["label"])
+
+
+def test_nuclei_preset_values_fill_in_under_the_schema_defaults():
+    config = full({"preset": "nuclei"})
+    assert config["threshold"] == {"method": "li", "value": None}
+    assert config["morphology"]["steps"] == []
+    assert config["morphology"]["footprint_connectivity"] == 1  # schema default
+    assert config["preprocess"]["smooth_sigma"] == 0.05
+    assert config["preprocess"]["background"] == "none"
+    assert config["cleanup"]["area_unit"] == "object"
+    assert config["label"]["declump"]["enabled"] is True
+    assert config["label"]["declump"]["neck_ratio"] == 0.9  # schema default
+    assert presets.needs_diameter(config)
+    assert presets.declump_intensity(config["label"])
+
+
+def test_values_the_user_sets_override_the_preset():
+    config = full(
+        {
+            "preset": "nuclei",
+            "threshold": {"method": "otsu"},
+            "morphology": {"steps": [{"operation": "opening", "iterations": 1}]},
+            "label": {"declump": {"neck_ratio": 0.7}},
+        }
+    )
+    assert config["threshold"]["method"] == "otsu"
+    assert config["morphology"]["steps"] == [{"operation": "opening", "iterations": 1}]
+    # a nested key merges: the preset's `enabled` stays
+    assert config["label"]["declump"] == {
+        **full({"preset": "nuclei"})["label"]["declump"],
+        "neck_ratio": 0.7,
+    }
+
+
+def test_apply_preset_changes_neither_input_nor_preset():
+    user = {"preset": "nuclei", "cleanup": {"min_area": 3}}
+    before, preset_before = copy.deepcopy(user), copy.deepcopy(presets.PRESETS)
+    merged = presets.apply_preset(user)
+    merged["cleanup"]["fill_holes"] = False
+    assert user == before and presets.PRESETS == preset_before
+
+
+def test_unknown_preset_is_refused_with_the_allowed_names():
+    with pytest.raises(ValueError, match="preset: unknown preset 'cells'; allowed: tutorial, nuclei"):
+        presets.apply_preset({"preset": "cells"})
+
+
+def test_bundled_config_pins_no_step_value():
+    """Switching `preset: nuclei` alone must be enough: config.yaml sets no
+    key a preset sets."""
+    with open(ROOT / "config" / "config.yaml", encoding="utf-8") as handle:
+        config = yaml.safe_load(handle)
+    for name, values in presets.PRESETS.items():
+        assert not set(values) & set(config), name
+    nuclei = full({**config, "preset": "nuclei"})
+    assert nuclei == full({"input": config["input"], "preset": "nuclei"})
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "pixel", "expected"),
+    [(30, "px", None, 30.0), (6.5, "um", 0.65, 10.0)],
+)
+def test_diameter_in_px(value, unit, pixel, expected):
+    assert presets.diameter_in_px(value, unit, pixel) == pytest.approx(expected)
+
+
+def test_diameter_in_um_needs_a_pixel_size():
+    with pytest.raises(ValueError, match="needs the pixel size"):
+        presets.diameter_in_px(10, "um", None)
+
+
+def test_lengths_scale_with_the_diameter_and_keep_their_floors():
+    settings = full({"preset": "nuclei"})["preprocess"]
+    assert presets.smoothing_sigma_px(settings, 20.0) == pytest.approx(1.0)
+    assert presets.smoothing_sigma_px(settings, 4.0) == 0.5
+    assert presets.smoothing_sigma_px(dict(settings, smooth_sigma=0), 40.0) == 0.0
+    assert presets.background_radius_px(settings, 20.0) == 0.0  # background none
+    tophat = dict(settings, background="tophat")
+    assert presets.background_radius_px(tophat, 20.0) == pytest.approx(40.0)
+    assert presets.background_radius_px(tophat, 0.1) == 1.0
+
+
+def test_cleanup_areas_in_every_unit():
+    cleanup = {
+        "fill_holes": True,
+        "max_hole_area": 1.0,
+        "min_area": 0.01,
+        "max_area": None,
+        "area_unit": "object",
+        "exclude_border": False,
+    }
+    px = presets.cleanup_px(cleanup, diameter_px=20.0)
+    assert px["max_hole_area_px"] == pytest.approx(math.pi * 100)
+    assert px["min_area_px"] == pytest.approx(math.pi)  # disc of diameter 2
+    assert px["max_area_px"] is None
+    um = presets.cleanup_px(dict(cleanup, area_unit="um2", min_area=10), pixel_um=0.25)
+    assert um["min_area_px"] == pytest.approx(40.0)
+    assert presets.cleanup_px(dict(cleanup, area_unit="px", min_area=7))["min_area_px"] == 7
+    no_fill = dict(cleanup, fill_holes=False, area_unit="px")
+    assert presets.cleanup_px(no_fill)["max_hole_area_px"] is None
+    assert presets.area_in_px(1.0, "object", 6.0, ndim=3) == pytest.approx(36 * math.pi)
+    with pytest.raises(ValueError, match="no pixel size"):
+        presets.cleanup_px(dict(cleanup, area_unit="um2"), 20.0, None)
+
+
+def test_cleanup_needs_the_diameter_only_for_object_areas():
+    off = full({})["cleanup"]
+    assert not presets.cleanup_needs_diameter(off)
+    assert not presets.cleanup_needs_diameter(dict(off, fill_holes=True, area_unit="object"))
+    assert presets.cleanup_needs_diameter(dict(off, min_area=0.1, area_unit="object"))
+    assert not presets.cleanup_needs_diameter(dict(off, min_area=10))
+    assert presets.cleanup_active(dict(off, exclude_border=True))
+
+
+def test_declump_lengths_are_the_benchmarked_multiples_of_d():
+    declump = full({"preset": "nuclei"})["label"]["declump"]
+    px = presets.declump_px(declump, 40.0)
+    assert px == pytest.approx(
+        {
+            "neck_ratio": 0.9,
+            "smooth_sigma_px": 2.0,
+            "min_distance_px": 12.0,
+            "min_area_px": math.pi / 4 * 10.0**2,
+            "intensity_weight": 1.0,
+            "intensity_sigma_px": 2.8,
+        }
+    )
+    assert presets.declump_px(dict(declump, min_distance=0, min_area=0), 40.0)[
+        "min_distance_px"
+    ] is None
