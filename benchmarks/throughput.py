@@ -62,9 +62,15 @@ sys.path.insert(0, str(ROOT))
 
 STEPS = ("threshold", "morphology", "label", "colorize", "rescale")
 
-#: Snakemake flag sets. "base" is exactly the default profile
-#: (workflow/profiles/default/config.yaml) on 2 cores.
+#: Snakemake flag sets. "base": Snakemake's default scheduling with the
+#: default profile's execution and rerun settings; "profile": exactly the
+#: default profile (workflow/profiles/default/config.yaml) on 2 cores.
 BASE = ["--cores", "2", "--force-use-threads", "--max-checksum-file-size", "0", "--rerun-incomplete"]
+PROFILE = BASE + [
+    "--max-jobs-per-timespan", "100000/1s",
+    "--scheduler", "greedy",
+    "--scheduler-subsample", "16",
+]
 FAST = [
     "--scheduler", "greedy",
     "--max-jobs-per-timespan", "100000/1s",
@@ -74,6 +80,7 @@ FAST = [
 ]
 VARIANTS = {
     "base": BASE,
+    "profile": PROFILE,
     "processes": [f for f in BASE if f != "--force-use-threads"],
     "checksums": [f for f in BASE if f not in ("--max-checksum-file-size", "0")],
     "greedy": BASE + ["--scheduler", "greedy"],
@@ -552,7 +559,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--variants", nargs="+", default=["base", "fast", "fast+dropmeta"])
+    parser.add_argument("--variants", nargs="+", default=["base", "profile", "fast"])
     parser.add_argument("--kinds", nargs="+", default=["wf", "floor"], choices=["wf", "floor", "decl"])
     parser.add_argument("--loops", nargs="*", default=["loop-run", "loop-mem", "loop-mem2"])
     parser.add_argument("--reruns", action="store_true", help="also time dry run, no-op and touch-one reruns")

@@ -129,7 +129,7 @@ def run(input, output, params, log):
         labels, calibration = read_tiff(input.labels)
         image = None
         if settings["overlay"]:
-            image = open_image(input.image, **params.reading).pixels
+            image = open_image(input.image[0], **params.reading).pixels
         rgb = colorize_labels(
             labels,
             settings["colors"],

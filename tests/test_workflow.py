@@ -161,3 +161,22 @@ def test_a_finished_run_has_nothing_left_to_do(example_run):
 def test_no_temporary_files_are_left_under_results(example_run):
     leftovers = [p for p in (example_run.root / "results").rglob(".*") if p.is_file()]
     assert leftovers == []
+
+
+def test_overlay_colours_the_labels_over_the_raw_image_as_label2rgb(tmp_path):
+    project = copy_project(tmp_path / "overlay")
+    (project.root / "overlay.yaml").write_text("colorize: {overlay: true, alpha: 0.3}\n")
+    project.snakemake("--cores", "2", "--configfile", "overlay.yaml")
+    raw, _ = read_image(ROOT / "example" / "images" / "nuclei_16bit.tif")
+    labels = tifffile.imread(project.root / "results" / "label" / "nuclei_16bit.tif")
+    expected = util.img_as_ubyte(
+        color.label2rgb(
+            labels,
+            image=raw,
+            colors=["greenyellow", "green", "yellow", "yellowgreen"],
+            alpha=0.3,
+            bg_label=0,
+        )
+    )
+    written = tifffile.imread(project.root / "results" / "colorize" / "nuclei_16bit.tif")
+    np.testing.assert_array_equal(written, expected)

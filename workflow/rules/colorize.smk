@@ -1,7 +1,7 @@
 rule colorize:
     input:
-        unpack(raw_input),
         labels="results/label/{image}.tif",
+        image=colorize_raw_input,
     output:
         rgb="results/colorize/{image}.tif",
     log:

@@ -125,9 +125,6 @@ MEM_PER_INPUT_MB = {
     "rescale": 8,
     "report_image": 16,
 }
-# Images that get QC figures in the report (report.smk): the first
-# report.max_images ids in sorted order.
-REPORT_IMAGES = sorted(IMAGES)[: config["report"]["max_images"]]
 # on_unreadable: skip: the check_images checkpoint decides which images the
 # steps run on (check_images.smk); fail (the default): all of them.
 SKIP_UNREADABLE = config["on_unreadable"] == "skip"
@@ -142,9 +139,10 @@ def source_image(wildcards):
     return IMAGES[wildcards.image]
 
 
-def raw_input(wildcards):
-    """The raw image as a named input of colorize, when it draws an overlay."""
-    return {"image": IMAGES[wildcards.image]} if config["colorize"]["overlay"] else {}
+def colorize_raw_input(wildcards):
+    """The raw image as an input of colorize when it draws an overlay;
+    nothing otherwise."""
+    return [IMAGES[wildcards.image]] if config["colorize"]["overlay"] else []
 
 
 def label_raw_input(wildcards):
