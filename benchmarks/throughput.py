@@ -119,16 +119,18 @@ def make_plan(images_dir):
     from snakemake.utils import validate
 
     from scripts.discovery import discover_images
+    from scripts.presets import apply_preset
+    from scripts.settings import step_settings
 
     with open(SNAP / "config" / "config.yaml", encoding="utf-8") as handle:
         config = yaml.safe_load(handle)
     config["input"] = str(images_dir)
     config["report"] = {"max_images": 0}
+    config = apply_preset(config)
     validate(config, str(SNAP / "workflow" / "schemas" / "config.schema.yaml"), set_default=True)
-    canonical = lambda s: json.loads(json.dumps(s, sort_keys=True))  # noqa: E731
     return {
         "images": discover_images(config),
-        "settings": {step: canonical(config[step]) for step in STEPS},
+        "settings": step_settings(config),
         "reading": {k: config[k] for k in ("channel", "volume", "max_pixels") if k in config},
         "compression": config["tiff_compression"],
     }
@@ -224,6 +226,7 @@ def process_image(image_id, source, plan):
         "threshold_note": missing_threshold_reason(image, method, threshold),
         "shape": list(image.shape), "dtype": str(image.dtype),
         "pixel_size_um": calibration.pixel_size_um, "z_spacing_um": calibration.z_spacing_um,
+        "diameter_px": None, "diameter_source": None,
     }
     write_json(r("threshold", "json"), row)
     m = s["morphology"]

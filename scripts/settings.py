@@ -6,9 +6,33 @@ job runs. Each message names the config key and what is allowed.
 
 from __future__ import annotations
 
+import json
+
 import jsonschema
 import yaml
 from skimage.color import color_dict
+
+
+STEPS = ("threshold", "morphology", "label", "colorize", "rescale")
+
+
+def canonical(settings):
+    """`settings` with keys sorted at every level: reordering keys in the
+    YAML file then leaves a step's params unchanged and triggers no rerun."""
+    return json.loads(json.dumps(settings, sort_keys=True))
+
+
+def step_settings(config):
+    """The params ``settings`` of each step rule (and the parameters its
+    TIFFs record), from the validated config: ``{step: dict}``.
+
+    The knobs of declumping are dropped while it is off: they change
+    nothing, so they rerun nothing either.
+    """
+    settings = {step: canonical(config[step]) for step in STEPS}
+    if not config["label"]["declump"]["enabled"]:
+        settings["label"]["declump"] = {"enabled": False}
+    return settings
 
 
 def schema_errors(config, schema_path):

@@ -1,5 +1,4 @@
 import functools
-import json
 import os
 import sys
 
@@ -29,7 +28,13 @@ from scripts.presets import (
     preprocess_active,
 )
 from scripts.runlock import claim
-from scripts.settings import schema_errors, settings_errors
+from scripts.settings import (
+    STEPS,
+    canonical,
+    schema_errors,
+    settings_errors,
+    step_settings,
+)
 
 # A run killed with kill -9 leaves Snakemake's lock behind: the main process
 # removes it (and half-written .part files) when no other run is alive, so a
@@ -41,8 +46,6 @@ if workflow.is_main_process:
             "Removed what a killed Snakemake run left behind (no other run is "
             "alive): " + ", ".join(str(path) for path in _stale)
         )
-
-STEPS = ["threshold", "morphology", "label", "colorize", "rescale"]
 
 CONFIG_SCHEMA = "../schemas/config.schema.yaml"
 # The preset's values go under the keys the user set, before validation fills
@@ -66,16 +69,7 @@ except DiscoveryError as error:
     raise WorkflowError(str(error)) from None
 
 
-def canonical(settings):
-    """`settings` with keys sorted at every level: reordering keys in the
-    YAML file then leaves the params unchanged and triggers no rerun."""
-    return json.loads(json.dumps(settings, sort_keys=True))
-
-
-SETTINGS = {step: canonical(config[step]) for step in STEPS}
-# Declumping off: its knobs change nothing, so they rerun nothing either.
-if not config["label"]["declump"]["enabled"]:
-    SETTINGS["label"]["declump"] = {"enabled": False}
+SETTINGS = step_settings(config)
 # What the threshold, morphology and label steps add to the tutorial's
 # (params; None when off, so that the keys of an unused option rerun nothing).
 PREPROCESS = (
