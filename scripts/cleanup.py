@@ -23,7 +23,8 @@ from scipy import ndimage as ndi
 # --------------------------------------------------------------------------
 
 
-def _check_mask(mask, name="mask"):
+def check_mask(mask, name="mask"):
+    """`mask` as a bool array (integers: non-zero is True); ValueError otherwise."""
     mask = np.asarray(mask)
     if mask.ndim < 1:
         raise ValueError(f"{name} must have at least one dimension, got a scalar")
@@ -36,7 +37,8 @@ def _check_mask(mask, name="mask"):
     return mask
 
 
-def _check_connectivity(connectivity, ndim):
+def check_connectivity(connectivity, ndim):
+    """`connectivity` as an int in 1..ndim; None means ndim (full)."""
     if connectivity is None:
         return ndim
     if (
@@ -130,7 +132,7 @@ def fill_holes(mask, max_hole_area_px=None):
     :func:`scipy.ndimage.binary_fill_holes`. In 3D a hole must be enclosed in
     3D; to fill per plane call this on each Z slice.
     """
-    mask = _check_mask(mask)
+    mask = check_mask(mask)
     max_hole = _check_area("max_hole_area_px", max_hole_area_px)
     # background components (face connectivity); those touching the border are not holes
     background, n = _components(~mask, 1)
@@ -184,7 +186,7 @@ def filter_by_size(
     if lo is not None and hi is not None and lo > hi:
         raise ValueError(f"min_area_px ({lo}) must be <= max_area_px ({hi})")
     if arr.dtype == bool:
-        labels, n = _components(arr, _check_connectivity(connectivity, arr.ndim))
+        labels, n = _components(arr, check_connectivity(connectivity, arr.ndim))
     elif np.issubdtype(arr.dtype, np.integer):
         if arr.size and arr.min() < 0:
             raise ValueError("label image must be non-negative, got negative values")
@@ -242,7 +244,7 @@ def clear_border(labels_or_mask, *, buffer_px=0, connectivity=None):
     ):
         raise ValueError(f"buffer_px must be an integer >= 0, got {buffer_px!r}")
     if arr.dtype == bool:
-        labels, _ = _components(arr, _check_connectivity(connectivity, arr.ndim))
+        labels, _ = _components(arr, check_connectivity(connectivity, arr.ndim))
     elif np.issubdtype(arr.dtype, np.integer):
         if arr.size and arr.min() < 0:
             raise ValueError("label image must be non-negative, got negative values")
@@ -308,14 +310,14 @@ def cleanup(
     :func:`scripts.declump.relabel_raster`). For bounds in um^2 convert
     them with :func:`physical_area_to_px` first.
     """
-    out = _check_mask(mask)
+    out = check_mask(mask)
     if not isinstance(fill_holes, (bool, np.bool_)) or not isinstance(
         exclude_border, (bool, np.bool_)
     ):
         raise ValueError(
             f"fill_holes and exclude_border must be true/false, got {fill_holes!r}, {exclude_border!r}"
         )
-    connectivity = _check_connectivity(connectivity, out.ndim)
+    connectivity = check_connectivity(connectivity, out.ndim)
     if fill_holes:
         out = _fill_holes(out, max_hole_area_px)
     elif max_hole_area_px is not None:

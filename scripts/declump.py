@@ -36,6 +36,8 @@ import numpy as np
 from scipy import ndimage as ndi
 from skimage import morphology, segmentation
 
+from scripts.cleanup import check_connectivity, check_mask
+
 #: Default neck ratio (see :func:`split_touching`).
 DEFAULT_NECK_RATIO = 0.9
 
@@ -46,32 +48,13 @@ DEFAULT_NECK_RATIO = 0.9
 
 
 def _check_mask(mask):
+    """A 2D or 3D mask as bool (see :func:`scripts.cleanup.check_mask`)."""
     mask = np.asarray(mask)
     if mask.ndim not in (2, 3):
         raise ValueError(
             f"mask must be 2D (Y, X) or 3D (Z, Y, X), got shape {mask.shape}"
         )
-    if mask.dtype != bool:
-        if not np.issubdtype(mask.dtype, np.integer):
-            raise ValueError(
-                f"mask must be bool or integer (0/non-zero), got {mask.dtype}"
-            )
-        mask = mask != 0
-    return mask
-
-
-def _check_connectivity(connectivity, ndim):
-    if connectivity is None:
-        return ndim
-    if (
-        isinstance(connectivity, bool)
-        or not isinstance(connectivity, numbers.Integral)
-        or not 1 <= connectivity <= ndim
-    ):
-        raise ValueError(
-            f"connectivity must be an integer in 1..{ndim} for {ndim}D input, got {connectivity!r}"
-        )
-    return int(connectivity)
+    return check_mask(mask)
 
 
 def _check_number(name, value, *, allow_none=True, minimum=0.0, strict=False):
@@ -156,7 +139,7 @@ def estimate_diameter_px(mask, *, connectivity=None, min_area_px=9):
         `min_area_px` pixels.
     """
     mask = _check_mask(mask)
-    connectivity = _check_connectivity(connectivity, mask.ndim)
+    connectivity = check_connectivity(connectivity, mask.ndim)
     min_area = _check_number("min_area_px", min_area_px, allow_none=False)
     footprint = ndi.generate_binary_structure(mask.ndim, connectivity)
     labels, n = ndi.label(mask, footprint)
@@ -279,7 +262,7 @@ def merge_regions(
     """
     regions = np.asarray(regions)
     n = int(regions.max()) if regions.size else 0
-    connectivity = _check_connectivity(connectivity, regions.ndim)
+    connectivity = check_connectivity(connectivity, regions.ndim)
     if n <= 1:
         return regions.astype(np.int32, copy=False)
     footprint = ndi.generate_binary_structure(regions.ndim, connectivity)
@@ -431,7 +414,7 @@ def split_touching(
         gets at least one label. Deterministic.
     """
     mask = _check_mask(mask)
-    connectivity = _check_connectivity(connectivity, mask.ndim)
+    connectivity = check_connectivity(connectivity, mask.ndim)
     if (
         isinstance(neck_ratio, bool)
         or not isinstance(neck_ratio, numbers.Real)

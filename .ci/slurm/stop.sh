@@ -12,19 +12,8 @@ readonly DAEMONS=(
   munged:/run/munge/munged.pid
 )
 
-# alive PIDFILE NAME: as in start.sh (a killed daemon can linger as a zombie).
-alive() {
-  local pid stat comm state
-  [[ -r $1 ]] || return 1
-  read -r pid <"$1" 2>/dev/null || return 1
-  [[ $pid =~ ^[0-9]+$ ]] || return 1
-  { read -r stat <"/proc/$pid/stat"; } 2>/dev/null || return 1
-  comm=${stat#*(}
-  comm=${comm%)*}
-  state=${stat##*) }
-  state=${state%% *}
-  [[ $comm == "$2" && $state != Z ]]
-}
+# shellcheck source=.ci/slurm/alive.sh
+source "$(dirname "${BASH_SOURCE[0]}")/alive.sh"
 
 for entry in "${DAEMONS[@]}"; do
   name=${entry%%:*}
