@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
 from scipy import ndimage as ndi
@@ -18,38 +16,14 @@ from scripts.morphology import (
     apply_sequence,
     footprint,
 )
+from tests.tutorial import tutorial_morphology
 
 CROSS = ndi.generate_binary_structure(2, 1)
 SQUARE = np.ones((3, 3), dtype=bool)
 
 
-def tutorial_loop(mask):
-    """The tutorial's code verbatim: skimage's binary_erosion x2,
-    binary_dilation x14, binary_erosion x4, default footprint.
-
-    Those functions are deprecated in scikit-image 0.26 (a FutureWarning);
-    only their deprecation warning is silenced, and only here.
-    """
-    with warnings.catch_warnings():
-        for category in (FutureWarning, DeprecationWarning):
-            warnings.filterwarnings(
-                "ignore", message=r"`binary_(erosion|dilation)` is deprecated",
-                category=category,
-            )
-        image_eroded = mask
-        for _ in range(2):
-            image_eroded = skmorph.binary_erosion(image_eroded)
-        image_dilated = image_eroded
-        for _ in range(14):
-            image_dilated = skmorph.binary_dilation(image_dilated)
-        image_eroded_two = image_dilated
-        for _ in range(4):
-            image_eroded_two = skmorph.binary_erosion(image_eroded_two)
-    return image_eroded_two
-
-
 def assert_tutorial_equal(mask):
-    expected = tutorial_loop(mask)
+    expected = tutorial_morphology(mask)
     result = apply_sequence(mask)
     assert result.dtype == bool
     assert result.shape == mask.shape

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import csv
 import shutil
-import warnings
 
 import numpy as np
 import pytest
 import tifffile
-from skimage import color, exposure, filters, morphology, util
+from skimage import color, util
 
 from scripts.imaging import read_image, read_provenance
+from tests.tutorial import TUTORIAL_COLORS, tutorial_chain
 from tests.workflow_copy import ROOT, copy_project
 
 pytestmark = pytest.mark.slow
@@ -33,36 +33,6 @@ def example_run(tmp_path_factory):
 def read_counts(project):
     with open(project.root / "results" / "counts.csv", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
-
-
-def tutorial_chain(image):
-    """The tutorial's code, verbatim apart from file handling (deprecated APIs)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.simplefilter("ignore", FutureWarning)
-        threshold = filters.threshold_otsu(image)
-        image_thresholded = image > threshold
-        image_eroded = image_thresholded
-        for _ in range(2):
-            image_eroded = morphology.binary_erosion(image_eroded)
-        image_dilated = image_eroded
-        for _ in range(14):
-            image_dilated = morphology.binary_dilation(image_dilated)
-        image_eroded_two = image_dilated
-        for _ in range(4):
-            image_eroded_two = morphology.binary_erosion(image_eroded_two)
-        labels = morphology.label(image_eroded_two)
-        labels_rgb = color.label2rgb(
-            labels, colors=["greenyellow", "green", "yellow", "yellowgreen"]
-        )
-    colorized = util.img_as_ubyte(labels_rgb)
-    return {
-        "threshold": image_thresholded,
-        "morphology": image_eroded_two,
-        "label": labels,
-        "colorize": colorized,
-        "rescale": exposure.rescale_intensity(colorized),
-    }
 
 
 def test_counts_table_matches_the_known_object_counts(example_run):
@@ -173,7 +143,7 @@ def test_overlay_colours_the_labels_over_the_raw_image_as_label2rgb(tmp_path):
         color.label2rgb(
             labels,
             image=raw,
-            colors=["greenyellow", "green", "yellow", "yellowgreen"],
+            colors=TUTORIAL_COLORS,
             alpha=0.3,
             bg_label=0,
         )
