@@ -18,6 +18,14 @@ include: "workflow/rules/morphology.smk"
 include: "workflow/rules/label.smk"
 include: "workflow/rules/colorize.smk"
 include: "workflow/rules/rescale.smk"
+
+
+# One job per image for the five steps (config fuse_steps; README, "Performance").
+if config["fuse_steps"]:
+
+    include: "workflow/rules/segment.smk"
+
+
 include: "workflow/rules/counts.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"

@@ -81,6 +81,10 @@ FAST = [
 VARIANTS = {
     "base": BASE,
     "profile": PROFILE,
+    "threads": PROFILE,
+    "workers2": PROFILE,
+    "fused": PROFILE,
+    "fused+workers2": PROFILE,
     "processes": [f for f in BASE if f != "--force-use-threads"],
     "checksums": [f for f in BASE if f not in ("--max-checksum-file-size", "0")],
     "greedy": BASE + ["--scheduler", "greedy"],
@@ -105,6 +109,18 @@ VARIANTS = {
     "fast+cores1": [f if f != "2" else "1" for f in BASE[:2]] + BASE[2:] + FAST,
     "fast+cores3": [f if f != "2" else "3" for f in BASE[:2]] + BASE[2:] + FAST,
 }
+#: Variants that change the workflow's config, not Snakemake's flags: the
+#: per-image jobs as threads of Snakemake itself, or in 2 worker processes
+#: (config job_processes; the default, auto, is 1 worker on 2 cores); an
+#: image's five steps as one job (fuse_steps). The floor reads fuse_steps
+#: only; FLOOR_VARIANT names the variant whose floor is the same.
+VARIANT_CONFIG = {
+    "threads": {"job_processes": 0},
+    "workers2": {"job_processes": 2},
+    "fused": {"fuse_steps": True},
+    "fused+workers2": {"fuse_steps": True, "job_processes": 2},
+}
+FLOOR_VARIANT = {"threads": "profile", "workers2": "profile", "fused+workers2": "fused"}
 LOOPS = ("loop-run", "loop-mem", "loop-mem2")
 
 
@@ -467,13 +483,14 @@ def run(input, output, *rest):
 STUB_OUTPUT_FIRST = STUB.replace("run(input, output, *rest)", "run(output, *rest)")
 
 
-def prepare(kind, rundir, images):
+def prepare(kind, rundir, images, variant):
     """A fresh run directory for a workflow of `kind`; returns extra args."""
     shutil.rmtree(rundir, ignore_errors=True)
     if kind == "floor":
         rundir.mkdir(parents=True)
         shutil.copy2(FLOOR_SNAKEFILE, rundir / "Snakefile")
-        return ["--config", f"input={images}"]
+        fused = VARIANT_CONFIG.get(variant, {}).get("fuse_steps", False)
+        return ["--config", f"input={images}", f"fuse_steps={fused}"]
     import yaml
 
     shutil.copytree(SNAP, rundir, symlinks=True)
@@ -483,6 +500,7 @@ def prepare(kind, rundir, images):
     # the loops and the floor do the five tutorial steps only: no per-object tables
     config["measure"] = {"enabled": False}
     config["report"] = {"max_images": 0}  # no QC figures: the loop draws none
+    config.update(VARIANT_CONFIG.get(variant, {}))
     config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
     if kind == "decl":
         # Override run() at the end of each module (other names stay importable).
@@ -495,7 +513,7 @@ def prepare(kind, rundir, images):
 
 def run_workflow(kind, variant, n, images, reruns, repeat):
     rundir = OUT / f"n{n}" / "runs" / f"{kind}-{variant}"
-    extra = prepare(kind, rundir, images)
+    extra = prepare(kind, rundir, images, variant)
     cmd = [sys.executable, "-m", "snakemake", "--workflow-profile", "none", *VARIANTS[variant], *extra]
     result = {}
     if reruns:
@@ -546,7 +564,8 @@ def report(n, records, loops):
         "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|",
     ]
     for (kind, variant), m in med.items():
-        floor = med.get(("floor", variant), {}).get("wall") if kind != "floor" else None
+        floor_variant = FLOOR_VARIANT.get(variant, variant)
+        floor = med.get(("floor", floor_variant), {}).get("wall") if kind != "floor" else None
         ident = {r.get("identical") for r in groups[(kind, variant)]} - {None}
         ident_s = "" if not ident else ("yes" if ident == {True} else "NO")
         touch = "" if m["touch"] is None else f"{m['touch']:.1f} ({m['touch_files']:.0f})"
@@ -563,7 +582,7 @@ def main(argv=None):
     parser.add_argument("--n", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--variants", nargs="+", default=["base", "profile", "fast"])
-    parser.add_argument("--kinds", nargs="+", default=["wf", "floor"], choices=["wf", "floor", "decl"])
+    parser.add_argument("--kinds", nargs="*", default=["wf", "floor"], choices=["wf", "floor", "decl"])
     parser.add_argument("--loops", nargs="*", default=["loop-run", "loop-mem", "loop-mem2"])
     parser.add_argument("--reruns", action="store_true", help="also time dry run, no-op and touch-one reruns")
     parser.add_argument("--list", action="store_true", help="list the flag variants")
@@ -579,7 +598,8 @@ def main(argv=None):
         return compute_main(args.compute)
     if args.list:
         for name, flags in VARIANTS.items():
-            print(f"{name:16s} {' '.join(flags)}")
+            config = " ".join(f"{k}: {v}" for k, v in VARIANT_CONFIG.get(name, {}).items())
+            print(f"{name:16s} {' '.join(flags)}" + (f"   (config {config})" if config else ""))
         return
     unknown = set(args.variants) - set(VARIANTS)
     if unknown:
@@ -593,7 +613,8 @@ def main(argv=None):
         plan_path.write_text(json.dumps(make_plan(images)), encoding="utf-8")
         records, reference = [], None
         runs = [(loop, "-") for loop in args.loops] + [
-            (kind, variant) for variant in args.variants for kind in args.kinds]
+            (kind, variant) for variant in args.variants for kind in args.kinds
+            if not (kind == "floor" and variant in FLOOR_VARIANT)]
         for repeat in range(args.repeats):
             # Rotate the order each repeat so no variant always runs first.
             order = runs[repeat % len(runs):] + runs[: repeat % len(runs)]

@@ -410,13 +410,87 @@ def decoded_megabytes(path, max_pixels=DEFAULT_MAX_PIXELS, min_itemsize=1):
 def read_tiff(path):
     """Read a TIFF written by this workflow as stored (no conversion).
 
+    In a process that keeps what it writes (:func:`keep_written_tiffs`), a
+    TIFF it wrote itself and that is unchanged since comes from memory.
+
     Returns
     -------
     pixels : ndarray
     calibration : Calibration
     """
+    if _written_tiffs is not None:
+        kept = _written_tiffs.get(path)
+        if kept is not None:
+            return kept
     with tifffile.TiffFile(path) as tif:
         return tif.series[0].asarray(), _tiff_calibration(tif)
+
+
+class WrittenTiffs:
+    """The TIFFs this process wrote last, kept decoded for the step that
+    reads them next: a worker process (scripts/workers.py) runs an image's
+    steps one after the other, and each step reads what the previous one
+    wrote. An entry is used only while the file is the one written (same
+    inode, size and modification time); the calibration kept is the one
+    read back from the file's header, so a step gets exactly what reading
+    the file would give. At most `max_bytes` of pixels are kept (the oldest
+    go first); larger arrays are not kept.
+    """
+
+    def __init__(self, max_bytes):
+        self.max_bytes = max_bytes
+        self._entries = {}  # absolute path -> (file signature, pixels, calibration)
+        self._bytes = 0
+
+    @staticmethod
+    def _signature(path):
+        try:
+            info = os.stat(path)
+        except OSError:
+            return None
+        return (info.st_ino, info.st_size, info.st_mtime_ns)
+
+    def put(self, path, pixels):
+        key = os.path.abspath(path)
+        self._drop(key)
+        # A dimension of length 1 may not come back from the file as written.
+        if pixels.nbytes > self.max_bytes or 1 in pixels.shape:
+            return
+        with tifffile.TiffFile(path) as tif:
+            calibration = _tiff_calibration(tif)
+        kept = pixels.copy()
+        kept.flags.writeable = False
+        self._entries[key] = (self._signature(path), kept, calibration)
+        self._bytes += kept.nbytes
+        while self._bytes > self.max_bytes:
+            self._drop(next(iter(self._entries)))
+
+    def get(self, path):
+        """(pixels, calibration) of `path` if kept and unchanged, else None."""
+        key = os.path.abspath(path)
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        signature, pixels, calibration = entry
+        if signature is None or self._signature(path) != signature:
+            self._drop(key)
+            return None
+        return pixels.copy(), calibration
+
+    def _drop(self, key):
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self._bytes -= entry[1].nbytes
+
+
+_written_tiffs = None
+
+
+def keep_written_tiffs(max_bytes):
+    """From now on keep up to `max_bytes` of the TIFFs this process writes
+    for :func:`read_tiff` (see :class:`WrittenTiffs`); 0 stops."""
+    global _written_tiffs
+    _written_tiffs = WrittenTiffs(max_bytes) if max_bytes else None
 
 
 def read_provenance(path):
@@ -514,6 +588,8 @@ def write_tiff(path, pixels, provenance, *, calibration=None, compression="zlib"
             options["resolution"] = (1e4 / pixel_size_um, 1e4 / pixel_size_um)
     with atomic_path(path) as tmp:
         tifffile.imwrite(tmp, pixels, **options, **kwargs)
+    if _written_tiffs is not None:
+        _written_tiffs.put(path, pixels)
 
 
 def write_json(path, record):

@@ -47,11 +47,15 @@ def run_with(project, config):
          ["cleanup.min_area", "max_area"]),
         ({"label": {"declump": {"neck_ratio": 1.5}}},
          ["label.declump.neck_ratio", "1.5", "maximum of 1"]),
+        ({"job_processes": -1}, ["job_processes: -1", "auto or a whole number >= 0"]),
+        ({"job_processes": "many"}, ["job_processes: 'many'", "auto or a whole number >= 0"]),
+        ({"fuse_steps": "yes"}, ["fuse_steps: 'yes' is not of type 'boolean'"]),
     ],
     ids=["method", "manual-value", "negative-iterations", "operation",
          "percentile-order", "colour", "wrong-type", "wrong-type-number", "unknown-key",
          "unknown-nested-key", "on-unreadable", "missing-input", "preset", "diameter",
-         "area-unit", "area-range", "neck-ratio"],
+         "area-unit", "area-range", "neck-ratio", "job-processes-negative",
+         "job-processes-word", "fuse-steps"],
 )
 def test_invalid_value_is_rejected_before_any_job(project, config, expected):
     result = run_with(project, config)

@@ -595,3 +595,64 @@ def test_json_round_trip_is_sorted_and_stable(tmp_path):
 def test_write_text_is_utf8(tmp_path):
     write_text(tmp_path / "t.csv", "image\nZelle µ\n")
     assert (tmp_path / "t.csv").read_bytes() == "image\nZelle µ\n".encode("utf-8")
+
+
+# --------------------------------------------------------------------------
+# Keeping written TIFFs in memory (worker processes)
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def keeping():
+    imaging.keep_written_tiffs(2**20)
+    yield imaging._written_tiffs
+    imaging.keep_written_tiffs(0)
+
+
+KEPT_CASES = {
+    "mask": (np.arange(30 * 40, dtype=np.uint8).reshape(30, 40), Calibration(0.65)),
+    "labels uint32": (np.arange(30 * 40, dtype=np.uint32).reshape(30, 40) * 99991, Calibration(0.1)),
+    "rgb": (np.arange(30 * 40 * 3, dtype=np.uint8).reshape(30, 40, 3), Calibration(1 / 3)),
+    "volume": (np.arange(4 * 30 * 40, dtype=np.uint16).reshape(4, 30, 40), Calibration(0.33, 1.7)),
+    "no calibration": (np.ones((30, 40), np.uint8), None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(KEPT_CASES))
+def test_a_kept_tiff_reads_back_exactly_as_the_file_does(tmp_path, keeping, case):
+    pixels, calibration = KEPT_CASES[case]
+    path = tmp_path / "out.tif"
+    write_tiff(path, pixels, PROVENANCE, calibration=calibration)
+    assert keeping.get(path) is not None
+    kept_pixels, kept_calibration = read_tiff(path)
+    imaging.keep_written_tiffs(0)
+    disk_pixels, disk_calibration = read_tiff(path)
+    assert kept_pixels.dtype == disk_pixels.dtype and kept_pixels.shape == disk_pixels.shape
+    np.testing.assert_array_equal(kept_pixels, disk_pixels)
+    assert kept_calibration == disk_calibration
+
+
+def test_a_kept_tiff_changed_on_disk_is_read_from_the_file(tmp_path, keeping):
+    path = tmp_path / "out.tif"
+    write_tiff(path, np.zeros((30, 40), np.uint8), PROVENANCE)
+    tifffile.imwrite(tmp_path / "other.tif", np.full((30, 40), 7, np.uint8))
+    os.replace(tmp_path / "other.tif", path)  # another program replaced it
+    pixels, _ = read_tiff(path)
+    assert (pixels == 7).all()
+    assert keeping.get(path) is None
+
+
+def test_kept_tiffs_are_copies_and_stay_within_their_budget(tmp_path, keeping):
+    first = tmp_path / "first.tif"
+    write_tiff(first, np.zeros((512, 1024), np.uint8), PROVENANCE)  # 0.5 MiB of 1 MiB
+    pixels, _ = read_tiff(first)
+    pixels[:] = 9  # the caller's copy
+    assert (read_tiff(first)[0] == 0).all()
+    write_tiff(tmp_path / "second.tif", np.zeros((512, 1024), np.uint8), PROVENANCE)
+    write_tiff(tmp_path / "third.tif", np.zeros((512, 1024), np.uint8), PROVENANCE)
+    assert keeping.get(first) is None  # the oldest went first
+    assert keeping.get(tmp_path / "third.tif") is not None
+    write_tiff(tmp_path / "big.tif", np.zeros((1024, 1025), np.uint8), PROVENANCE)
+    assert keeping.get(tmp_path / "big.tif") is None  # larger than the budget
+    write_tiff(tmp_path / "thin.tif", np.zeros((1, 40), np.uint8), PROVENANCE)
+    assert keeping.get(tmp_path / "thin.tif") is None  # may not read back as (1, 40)

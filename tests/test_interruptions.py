@@ -6,15 +6,18 @@ middle of writing an output file, at seeded random times, near the end);
 then a plain ``snakemake --cores 2`` must start (the killed run's lock is
 recognised as stale, scripts/runlock.py), finish, and leave every file under
 results/ byte-identical to a clean run, with no temporary file, no lock and
-no incomplete marker left. Jobs are threads of the Snakemake process, so
-killing it kills its running jobs, mid-write. A second Snakemake started
-while one runs is refused by Snakemake's lock and corrupts nothing.
+no incomplete marker left. Jobs run in worker processes of the Snakemake
+process (scripts/workers.py), in its process group: killing the group kills
+its running jobs, mid-write. Killing one worker fails only its job. A second
+Snakemake started while one runs is refused by Snakemake's lock and corrupts
+nothing.
 """
 
 from __future__ import annotations
 
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -229,3 +232,51 @@ def test_a_second_run_is_refused_while_one_runs(new_project, reference):
     assert first.wait(timeout=300) == 0
     assert project.hashes() == reference
     assert locks_of(project) == 0
+
+
+def worker_pids(process):
+    """Pids of the worker processes (scripts/workers.py) of a running Snakemake."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="utf-8") as handle:
+                parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                command = handle.read()
+        except (OSError, ValueError):
+            continue
+        if parent == process.pid and b"scripts.workers" in command:
+            pids.append(int(entry))
+    return pids
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc to find the workers")
+def test_a_killed_worker_fails_its_job_the_others_finish_and_a_rerun_completes(
+    new_project, reference
+):
+    """kill -9 of one job while Snakemake lives on: a job runs in a worker
+    process, so that job fails with a message naming its image, the other
+    images finish (--keep-going), and a plain rerun completes the results."""
+    project = new_project("kill_worker")
+    process = start(project, "killed", "--keep-going")
+    output = project.root / "killed.out"
+    wait_for(process, lambda: logs_of(project, "threshold") >= 5 and worker_pids(process))
+    # A worker between two jobs is replaced without a failure: kill until
+    # one dies in the middle of a job.
+    for _ in range(50):
+        for pid in worker_pids(process):
+            os.kill(pid, signal.SIGKILL)
+        time.sleep(0.2)
+        if "was killed by signal 9 (SIGKILL)" in output.read_text() or process.poll() is not None:
+            break
+    assert process.wait(timeout=300) != 0
+    text = output.read_text()
+    failed = re.search(r"running the (\w+) job for (\S+) was killed by signal 9", text)
+    assert failed, text[-3000:]
+    step, source = failed.groups()
+    assert step in STEPS and source.startswith("images/")
+    # the others finished: every image but the failed one has its last TIFF
+    assert count_files(project.root / "results" / "rescale") >= COUNT - 1
+    assert_complete_and_identical(project, reference)

@@ -146,3 +146,39 @@ def test_a_parameter_change_reruns_that_step_and_later_ones(
     # The label side file is rewritten by the label job; threshold's only by threshold.
     assert changed == expected_files
     assert finished.planned_jobs() == {}
+
+
+# fuse_steps: one job (rule segment) per image for the five steps.
+FUSED = ("--config", "fuse_steps=True")
+
+
+@pytest.fixture
+def finished_fused(tmp_path):
+    project = copy_project(tmp_path / "project")
+    project.snakemake("--cores", "2", *FUSED)
+    return project
+
+
+def test_fused_steps_touching_one_input_reruns_only_that_image(finished_fused):
+    os.utime(finished_fused.root / "example" / "images" / "nuclei_8bit.tif")
+    expected = {"segment": 1, "counts": 1, "objects": 1, "all": 1}
+    expected |= {"report_image": 1, "report_counts": 1}
+    assert finished_fused.planned_jobs(*FUSED) == expected
+    before = finished_fused.mtimes()
+    finished_fused.snakemake("--cores", "2", *FUSED)
+    changed = rewritten(before, finished_fused.mtimes())
+    assert changed == outputs_of("nuclei_8bit") | TABLES | COUNTS_REPORT
+
+
+def test_fused_steps_a_late_steps_change_reruns_every_step(finished_fused):
+    """The price of one job per image: a rescale setting reruns all five steps."""
+    edit_config(finished_fused, rescale={"percentiles": [0.5, 99.5]})
+    expected = {"segment": len(IMAGE_IDS), "all": 1}
+    expected |= {"report_image": len(IMAGE_IDS), "report_parameters": 1}
+    expected |= {"counts": 1, "objects": 1, "report_counts": 1}
+    assert finished_fused.planned_jobs(*FUSED) == expected
+
+
+def test_switching_job_processes_reruns_nothing(finished):
+    assert finished.planned_jobs("--config", "job_processes=0") == {}
+    assert finished.planned_jobs("--config", "job_processes=3") == {}

@@ -99,6 +99,29 @@ def test_outputs_are_byte_identical_across_cores_and_reruns(example_run, tmp_pat
     assert other.hashes() == first
 
 
+@pytest.mark.parametrize(
+    ("config", "step_jobs"),
+    [
+        (["job_processes=0"], {step: 4 for step in STEPS}),
+        (["job_processes=2"], {step: 4 for step in STEPS}),
+        (["fuse_steps=True"], {"segment": 4}),
+        (["fuse_steps=True", "job_processes=0"], {"segment": 4}),
+    ],
+    ids=["threads", "two-workers", "fused", "fused-threads"],
+)
+def test_how_jobs_run_does_not_change_a_byte(example_run, tmp_path, config, step_jobs):
+    """Jobs in worker processes (the default), as threads of Snakemake, or an
+    image's five steps as one job (fuse_steps): the same files, logs too."""
+    other = copy_project(tmp_path / "other")
+    planned = other.planned_jobs("--config", *config)
+    assert {rule: count for rule, count in planned.items() if rule in (*STEPS, "segment")} == step_jobs
+    other.snakemake("--cores", "2", "--config", *config)
+    assert other.hashes() == example_run.hashes()
+    for step in STEPS:
+        log = (other.root / "logs" / step / "nuclei_8bit.log").read_text()
+        assert log.startswith(f"{step}: ") and "done in" in log
+
+
 def test_outputs_do_not_depend_on_the_order_in_which_images_are_listed(example_run, tmp_path):
     expected = example_run.hashes()
     sources = sorted((ROOT / "example" / "images").iterdir(), reverse=True)

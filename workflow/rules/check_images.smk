@@ -25,4 +25,4 @@ checkpoint check_images:
         ids=list(IMAGES),
         reading=READING,
     run:
-        scripts.check_images.run(input, output, params, log, threads)
+        step_module("check_images").run(input, output, params, log, threads)

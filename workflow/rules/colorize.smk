@@ -20,4 +20,4 @@ rule colorize:
         source=source_image,
         compression=COMPRESSION,
     run:
-        scripts.colorize.run(input, output, params, log)
+        run_step("colorize", input, output, params, log)

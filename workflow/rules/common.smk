@@ -9,15 +9,9 @@ from snakemake.utils import validate
 # The project root, so that rules can import the step modules in scripts/.
 sys.path.insert(0, workflow.basedir)
 
-import scripts.check_images
-import scripts.colorize
-import scripts.counts
-import scripts.evaluate
-import scripts.label
-import scripts.morphology
-import scripts.objects
-import scripts.rescale
-import scripts.threshold
+# The step modules (and what they import: scikit-image, matplotlib) are
+# imported by the first job that needs them (step_module), not for every
+# dry run; per-image jobs of a local run import them in worker processes.
 from scripts.discovery import DiscoveryError, discover_images
 from scripts.imaging import decoded_megabytes
 from scripts.presets import (
@@ -28,6 +22,8 @@ from scripts.presets import (
     preprocess_active,
 )
 from scripts.runlock import claim
+import scripts.workers
+from scripts.workers import step_module
 from scripts.settings import (
     STEPS,
     canonical,
@@ -102,6 +98,9 @@ READING = {
     "max_pixels": config["max_pixels"],
 }
 COMPRESSION = config["tiff_compression"]
+# Config keys that change how jobs run, not what they write: not recorded in
+# results/report/parameters.yaml, so changing them reruns nothing.
+EXECUTION_KEYS = ("job_processes", "fuse_steps")
 # Memory per job: a base plus this many times the raw image's decoded size
 # (images are read into a few full-size working arrays), times the attempt.
 # The decoded size comes from the header (a compressed file decodes to more
@@ -126,6 +125,25 @@ SKIP_UNREADABLE = config["on_unreadable"] == "skip"
 
 wildcard_constraints:
     image=r"[^/]+",
+
+
+def run_step(step, input, output, params, log):
+    """Run one job of a per-image step rule (see run_chain)."""
+    run_chain([(step, input, output, params, log)])
+
+
+def run_chain(jobs):
+    """Run per-image step jobs, (step, input, output, params, log) each, in
+    order: in a worker process when this is a local run's main Snakemake
+    process (config job_processes), in place in a cluster job or a job
+    Snakemake started as its own process (scripts/workers.py)."""
+    processes = 0
+    if workflow.is_main_process:
+        processes = scripts.workers.worker_count(
+            config["job_processes"], workflow.cores
+        )
+    pool = scripts.workers.shared_pool(processes, workflow.basedir)
+    scripts.workers.run_jobs(jobs, pool=pool)
 
 
 def source_image(wildcards):
@@ -206,7 +224,7 @@ def processed_images():
     if not SKIP_UNREADABLE:
         return list(IMAGES)
     table = checkpoints.check_images.get().output.skipped
-    skipped = scripts.check_images.read_skipped(table)
+    skipped = step_module("check_images").read_skipped(table)
     return [image for image in IMAGES if image not in skipped]
 
 
@@ -270,3 +288,73 @@ def check_images_runtime_min(wildcards, attempt, threads):
     """Resource function of check_images: minutes to read every image."""
     total_mb = sum(os.path.getsize(path) for path in IMAGES.values()) / 1e6
     return int(5 + total_mb / 20 / threads) * attempt
+
+
+# ---------------------------------------------------------------------------
+# fuse_steps: rule segment (segment.smk) runs the five step rules' jobs of an
+# image as one job, with the arguments their own rules declare.
+# ---------------------------------------------------------------------------
+
+
+def fused_outputs():
+    """Every output of the five step rules, named <step>_<name>."""
+    return {
+        f"{step}_{name}": pattern
+        for step in STEPS
+        for name, pattern in getattr(rules, step).output.items()
+    }
+
+
+def fused_inputs(wildcards):
+    """What the five steps read that none of them writes (the raw image)."""
+    written = set(expand(list(fused_outputs().values()), **dict(wildcards.items())))
+    return sorted(
+        {
+            path
+            for _, inputs, _, _, _ in chain_jobs(wildcards)
+            for path in inputs
+            if path not in written
+        }
+    )
+
+
+def chain_jobs(wildcards):
+    """(step, input, output, params, log) of each step for these wildcards,
+    as the step's own rule gives them to its run block."""
+    return [
+        (step, *(resolve(named, wildcards) for named in step_declarations(step)))
+        for step in STEPS
+    ]
+
+
+def fused_params(wildcards):
+    """The params of the five steps' rules, by step: what reruns an image's
+    job when a step's settings change."""
+    return {step: dict(params.items()) for step, _, _, params, _ in chain_jobs(wildcards)}
+
+
+def step_declarations(step):
+    rule_proxy = getattr(rules, step)
+    return rule_proxy.input, rule_proxy.output, rule_proxy.params, rule_proxy.log
+
+
+def resolve(named, wildcards):
+    """A rule's named list for `wildcards`: functions called, patterns filled."""
+    items = []
+    for value in named:
+        resolved = resolve_value(value, wildcards)
+        items.extend(resolved if isinstance(resolved, list) else [resolved])
+    names = {name: resolve_value(value, wildcards) for name, value in named.items()}
+    return scripts.workers.Arguments(items, names)
+
+
+def resolve_value(value, wildcards):
+    """One item: a function's value for `wildcards`, a string with the
+    wildcards filled in (as Snakemake does for a rule's params)."""
+    if callable(value):
+        value = value(wildcards)
+    if isinstance(value, str):
+        return value.format(**dict(wildcards.items()))
+    if isinstance(value, list):
+        return [resolve_value(item, wildcards) for item in value]
+    return value

@@ -12,7 +12,7 @@ rule counts:
         mem_mb=500,
         runtime=10,
     run:
-        scripts.counts.run(input, output, log)
+        step_module("counts").run(input, output, log)
 
 
 # Every object of every image (measure.enabled), from the label step's
@@ -31,4 +31,4 @@ rule objects:
         mem_mb=1000,
         runtime=10,
     run:
-        scripts.objects.run(input, output, log)
+        step_module("objects").run(input, output, log)

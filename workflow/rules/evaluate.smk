@@ -24,4 +24,4 @@ rule evaluate:
         evaluation=EVALUATION,
         max_pixels=config["max_pixels"],
     run:
-        scripts.evaluate.run(input, output, params, log)
+        step_module("evaluate").run(input, output, params, log)

@@ -25,4 +25,4 @@ rule label:
         source=source_image,
         compression=COMPRESSION,
     run:
-        scripts.label.run(input, output, params, log)
+        run_step("label", input, output, params, log)

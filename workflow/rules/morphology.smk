@@ -20,4 +20,4 @@ rule morphology:
         source=source_image,
         compression=COMPRESSION,
     run:
-        scripts.morphology.run(input, output, params, log)
+        run_step("morphology", input, output, params, log)

@@ -2,13 +2,10 @@
 # are in workflow/report/). rule all asks for the per-image figures of the
 # first report.max_images ids in sorted order only (report_outputs() in
 # common.smk); any other image's can be asked for by name.
-import scripts.report_counts
-import scripts.report_image
-import scripts.report_parameters
 
 # Recorded in results/report/software.tsv; a params of the rule, so an
 # upgrade rewrites the file.
-SOFTWARE = scripts.report_parameters.software_versions()
+SOFTWARE = step_module("report_parameters").software_versions()
 
 
 rule report_image:
@@ -54,7 +51,7 @@ rule report_image:
         reading=READING,
         source=source_image,
     run:
-        scripts.report_image.run(input, output, params, log)
+        run_step("report_image", input, output, params, log)
 
 
 rule report_counts:
@@ -84,7 +81,7 @@ rule report_counts:
         mem_mb=1000,
         runtime=10,
     run:
-        scripts.report_counts.run(input, output, log)
+        step_module("report_counts").run(input, output, log)
 
 
 rule report_parameters:
@@ -118,7 +115,9 @@ rule report_parameters:
         mem_mb=500,
         runtime=10,
     params:
-        config=canonical(config),
+        config=canonical(
+            {key: value for key, value in config.items() if key not in EXECUTION_KEYS}
+        ),
         software=SOFTWARE,
     run:
-        scripts.report_parameters.run(output, params, log)
+        step_module("report_parameters").run(output, params, log)

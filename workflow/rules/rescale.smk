@@ -18,4 +18,4 @@ rule rescale:
         source=source_image,
         compression=COMPRESSION,
     run:
-        scripts.rescale.run(input, output, params, log)
+        run_step("rescale", input, output, params, log)

@@ -23,4 +23,4 @@ rule threshold:
         image_id="{image}",
         compression=COMPRESSION,
     run:
-        scripts.threshold.run(input, output, params, log)
+        run_step("threshold", input, output, params, log)
