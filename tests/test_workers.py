@@ -95,6 +95,12 @@ def test_auto_leaves_one_core_to_snakemake():
     assert worker_count(3, 2) == 3
 
 
+def test_auto_with_fused_steps_uses_every_core():
+    assert worker_count("auto", 2, fused=True) == 2
+    assert worker_count("auto", 1, fused=True) == 1
+    assert worker_count(1, 8, fused=True) == 1
+
+
 def test_snakemake_named_lists_become_plain_picklable_arguments():
     # As Snakemake passes them: file names are str subclasses (_IOFile).
     inputs = InputFiles([IOFile("a.tif"), IOFile("b.json"), IOFile("raw.tif")])
