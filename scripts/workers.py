@@ -11,8 +11,8 @@ its standard input and answers on its standard output.
 
 Only a local run's main Snakemake process uses workers (``job_processes`` in
 the config); a cluster job, or a job Snakemake started as its own process,
-calls the step in place (:func:`run_step`), so both run the same function on
-the same arguments (:func:`run_jobs`).
+runs the step in place (:func:`run_jobs` without a pool): the same function
+on the same arguments.
 
 Protocol: each message is an 8-byte big-endian length and a pickle. Request:
 a list of ``(step, input, output, params, log)``, run in order (one job of a
@@ -32,6 +32,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 import traceback
 
 from scripts.jobs import StepError
@@ -260,6 +261,12 @@ def shared_pool(processes, project_root):
         key = (processes, str(project_root))
         if key not in _shared_pools:
             _shared_pools[key] = WorkerPool(processes, project_root)
+            plural = "es" if processes > 1 else ""
+            print(
+                f"Per-image jobs run in {processes} worker process{plural} "
+                "(config job_processes).",
+                file=sys.stderr,
+            )
         return _shared_pools[key]
 
 
@@ -320,7 +327,7 @@ def _exit_with_parent(parent_pid):
         while True:
             if os.getppid() != parent_pid:
                 os._exit(1)
-            threading.Event().wait(PARENT_CHECK_S)
+            time.sleep(PARENT_CHECK_S)
 
     threading.Thread(target=watch, daemon=True).start()
 
@@ -335,9 +342,7 @@ def serve(requests, answers):
         try:
             _run_in_order(jobs)
             answer = ("ok", None)
-        except BaseException as error:  # noqa: BLE001 - sent back to the job
-            if not isinstance(error, Exception):
-                raise
+        except Exception as error:  # noqa: BLE001 - sent back to the job
             if not isinstance(error, StepError):
                 traceback.print_exc()
             answer = ("error", _answer_for(error))

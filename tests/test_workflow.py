@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 
 import numpy as np
@@ -100,22 +101,27 @@ def test_outputs_are_byte_identical_across_cores_and_reruns(example_run, tmp_pat
 
 
 @pytest.mark.parametrize(
-    ("config", "step_jobs"),
+    ("config", "step_jobs", "workers"),
     [
-        (["job_processes=0"], {step: 4 for step in STEPS}),
-        (["job_processes=2"], {step: 4 for step in STEPS}),
-        (["fuse_steps=True"], {"segment": 4}),
-        (["fuse_steps=True", "job_processes=0"], {"segment": 4}),
+        ([], {step: 4 for step in STEPS}, 1),
+        (["job_processes=0"], {step: 4 for step in STEPS}, 0),
+        (["job_processes=2"], {step: 4 for step in STEPS}, 2),
+        (["fuse_steps=True"], {"segment": 4}, 2),
+        (["fuse_steps=True", "job_processes=0"], {"segment": 4}, 0),
     ],
-    ids=["threads", "two-workers", "fused", "fused-threads"],
+    ids=["default", "threads", "two-workers", "fused", "fused-threads"],
 )
-def test_how_jobs_run_does_not_change_a_byte(example_run, tmp_path, config, step_jobs):
-    """Jobs in worker processes (the default), as threads of Snakemake, or an
-    image's five steps as one job (fuse_steps): the same files, logs too."""
+def test_how_jobs_run_does_not_change_a_byte(example_run, tmp_path, config, step_jobs, workers):
+    """Jobs in worker processes (the default: one less than --cores, or every
+    core with fuse_steps), as threads of Snakemake, or an image's five steps
+    as one job (fuse_steps): the same files, logs too."""
     other = copy_project(tmp_path / "other")
-    planned = other.planned_jobs("--config", *config)
+    options = ["--config", *config] if config else []
+    planned = other.planned_jobs(*options)
     assert {rule: count for rule, count in planned.items() if rule in (*STEPS, "segment")} == step_jobs
-    other.snakemake("--cores", "2", "--config", *config)
+    output = other.snakemake("--cores", "2", *options).stdout
+    announced = re.findall(r"Per-image jobs run in (\d+) worker process", output)
+    assert announced == ([str(workers)] if workers else [])
     assert other.hashes() == example_run.hashes()
     for step in STEPS:
         log = (other.root / "logs" / step / "nuclei_8bit.log").read_text()

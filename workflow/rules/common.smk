@@ -140,7 +140,7 @@ def run_chain(jobs):
     processes = 0
     if workflow.is_main_process:
         processes = scripts.workers.worker_count(
-            config["job_processes"], workflow.cores
+            config["job_processes"], workflow.cores, config["fuse_steps"]
         )
     pool = scripts.workers.shared_pool(processes, workflow.basedir)
     scripts.workers.run_jobs(jobs, pool=pool)
