@@ -2,9 +2,9 @@
 
 Run from the project root with the project's virtual environment:
 
-    python benchmarks/throughput.py --n 100 1000 --repeats 3
+    python benchmarks/throughput.py --n 1000 --repeats 2 --variants profile threads fused --reruns
     python benchmarks/throughput.py --n 200 --variants base greedy fast --reruns
-    python benchmarks/throughput.py --n 10000 --repeats 1 --variants fast --loops loop-mem
+    python benchmarks/throughput.py --n 10000 --repeats 1 --variants fused --loops loop-mem --reruns
 
 For every N it generates N seeded 512x512 images once (cached in
 benchmarks/out/n<N>/images, git-ignored), then, in the same run and
@@ -22,19 +22,22 @@ interleaved (repeat 1 of every variant, then repeat 2, ...):
 * ``decl``  the real workflow's rules (input functions, params, resource
             functions, unpack...) with every step's ``run()`` replaced by a stub
             that only creates the files: isolates the cost of the declarations,
-each with every requested Snakemake flag set (``--variants``; ``--list`` shows
-them). Every Snakemake run gets ``--workflow-profile none`` plus the variant's
-explicit flags, so the workflow and the floor get exactly the same flags
-(variant ``base`` is what the default profile gives).
+each with every requested variant (``--variants``; ``--list`` shows them): a
+Snakemake flag set, or the default profile's flags with a config change
+(VARIANT_CONFIG: job_processes, fuse_steps). Every Snakemake run gets
+``--workflow-profile none`` plus the variant's explicit flags, so the workflow
+and the floor get exactly the same flags (variant ``profile`` is what the
+default profile gives on 2 cores).
 
 Measured per run: wall time, CPU (user+sys of the process and its children,
 from wait4), peak RSS (sum over the process tree, psutil polling every 0.1 s).
 With ``--reruns`` also: dry run on a fresh copy, no-op rerun, and rerun after
-touching one image (the number of rewritten result files is checked: 8).
+touching one image (the number of rewritten result files is counted: 10).
 Results of every ``wf`` run are compared file by file (sha256) with the loops'.
 
-Prints a markdown table per N with medians and the ratios vs the best loop
-and vs the floor of the same flags; raw numbers go to benchmarks/out/*.json.
+Prints a markdown table per N with medians and the ratios vs the best loop in
+one process and vs the floor of the same flags and shape; raw numbers go to
+benchmarks/out/*.json.
 No assertion on any timing.
 """
 
@@ -599,7 +602,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--variants", nargs="+", default=["base", "profile", "fast"])
+    parser.add_argument("--variants", nargs="+", default=["profile", "fused"])
     parser.add_argument("--kinds", nargs="*", default=["wf", "floor"], choices=["wf", "floor", "decl"])
     parser.add_argument("--loops", nargs="*", default=["loop-run", "loop-mem", "loop-mem2"])
     parser.add_argument("--reruns", action="store_true", help="also time dry run, no-op and touch-one reruns")

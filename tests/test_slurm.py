@@ -310,6 +310,21 @@ def test_slurm_outputs_are_byte_identical_to_a_local_run(example_on_slurm, local
     assert example_on_slurm.hashes() == local_run.hashes()
 
 
+def test_fused_steps_run_one_slurm_job_per_image_with_the_same_files(tmp_path, local_run):
+    """fuse_steps (one job per image for the five steps) needs no change to
+    the SLURM profile; each job runs its steps in place, in its SLURM job."""
+    project = slurm_project(tmp_path / "slurm-fused", edit_profile=False)
+    run = run_slurm(project, "--config", "fuse_steps=True", name="slurm-fused")
+    assert run.returncode == 0, run.tail()
+    images = image_ids(project)
+    assert len(run.jobids) == len(images)
+    assert all(row["State"] == "COMPLETED" for row in sacct(run.jobids))
+    slurm_logs = [log.read_text() for log in (project.root / ".snakemake" / "slurm_logs").rglob("*.log")]
+    assert sum(text.count("localrule segment:") for text in slurm_logs) == len(images)
+    assert not any("worker process" in text for text in slurm_logs)
+    assert project.hashes() == local_run.hashes()
+
+
 # ---------------------------------------------------------------- a bad image
 
 

@@ -272,8 +272,13 @@ def decoded_mb(path):
 
 def runtime_min(wildcards, attempt):
     """Resource function: minutes allowed for one per-image job."""
-    source_mb = os.path.getsize(IMAGES[wildcards.image]) / 1e6
-    return int(5 + source_mb / 20) * attempt
+    return int(5 + file_mb(IMAGES[wildcards.image]) / 20) * attempt
+
+
+@functools.cache
+def file_mb(path):
+    """MB of the file `path` on disk."""
+    return os.path.getsize(path) / 1e6
 
 
 def check_images_mem_mb(wildcards, attempt, threads):
@@ -296,6 +301,7 @@ def check_images_runtime_min(wildcards, attempt, threads):
 # ---------------------------------------------------------------------------
 
 
+@functools.cache
 def fused_outputs():
     """Every output of the five step rules, named <step>_<name>."""
     return {
@@ -321,6 +327,14 @@ def fused_inputs(wildcards):
 def chain_jobs(wildcards):
     """(step, input, output, params, log) of each step for these wildcards,
     as the step's own rule gives them to its run block."""
+    return chain_jobs_of(tuple(wildcards.items()))
+
+
+@functools.cache
+def chain_jobs_of(wildcard_items):
+    """chain_jobs() by the wildcards' (name, value) pairs: worked out once
+    per image, though Snakemake asks for inputs, params and the run."""
+    wildcards = scripts.workers.Arguments([], dict(wildcard_items))
     return [
         (step, *(resolve(named, wildcards) for named in step_declarations(step)))
         for step in STEPS
