@@ -97,11 +97,16 @@ def index_images(pairs, origin):
     """
     images = {}
     for identifier, path in pairs:
-        if not identifier or "/" in identifier or identifier.startswith("."):
+        if (
+            not identifier
+            or identifier.startswith(".")
+            or any(character in identifier for character in "/{}")
+        ):
             raise DiscoveryError(
                 f"{origin}: image id {identifier!r} (from {path}) is not usable "
-                "as a file name: it must be non-empty, without '/', and not "
-                "start with '.'"
+                "as a file name: it must be non-empty, without '/', '{' or '}' "
+                "(Snakemake reads braces as wildcards), and not start with '.'; "
+                "rename the file or give it an id in a sample sheet"
             )
         if identifier in images:
             raise DiscoveryError(

@@ -140,6 +140,16 @@ def test_non_existent_folder_is_an_error_naming_it_and_the_key(tmp_path):
     assert "config key 'input'" in str(error.value)
 
 
+def test_a_file_name_with_braces_is_refused_naming_it(tmp_path):
+    """Snakemake would read 'odd {name}' as a pattern with a wildcard."""
+    touch(tmp_path, "odd {name}.tif")
+    with pytest.raises(DiscoveryError) as error:
+        discover_images(folder_config(tmp_path))
+    message = str(error.value)
+    assert "image id 'odd {name}'" in message and "odd {name}.tif" in message
+    assert "braces" in message
+
+
 def test_a_hidden_id_is_refused_with_a_message():
     """An id starting with '.' (possible in a sample sheet) would make hidden outputs."""
     from scripts.discovery import index_images
@@ -289,7 +299,7 @@ def test_sample_sheet_duplicate_ids_name_both_files(tmp_path):
     assert str(tmp_path / "a.tif") in message and str(tmp_path / "b.tif") in message
 
 
-@pytest.mark.parametrize("bad_id", ["sub/x", ".x"])
+@pytest.mark.parametrize("bad_id", ["sub/x", ".x", "odd {name}", "a}b"])
 def test_sample_sheet_ids_unusable_as_file_names(tmp_path, bad_id):
     touch(tmp_path, "a.tif")
     sheet = write_sheet(tmp_path / "s.tsv", f"id\tpath\n{bad_id}\ta.tif\n")

@@ -344,7 +344,9 @@ def chain_jobs_of(wildcard_items):
 def fused_params(wildcards):
     """The params of the five steps' rules, by step: what reruns an image's
     job when a step's settings change."""
-    return {step: dict(params.items()) for step, _, _, params, _ in chain_jobs(wildcards)}
+    return {
+        step: dict(params.items()) for step, _, _, params, _ in chain_jobs(wildcards)
+    }
 
 
 def step_declarations(step):
@@ -363,10 +365,11 @@ def resolve(named, wildcards):
 
 
 def resolve_value(value, wildcards):
-    """One item: a function's value for `wildcards`, a string with the
-    wildcards filled in (as Snakemake does for a rule's params)."""
+    """One item as Snakemake gives it to a job: a function's value for
+    `wildcards` as it is (a file name may contain braces), a pattern with
+    the wildcards filled in."""
     if callable(value):
-        value = value(wildcards)
+        return value(wildcards)
     if isinstance(value, str):
         return value.format(**dict(wildcards.items()))
     if isinstance(value, list):
