@@ -20,10 +20,10 @@ include: "workflow/rules/colorize.smk"
 include: "workflow/rules/rescale.smk"
 
 
-# One job per image for the five steps (config fuse_steps; README, "Performance").
+# One job per image for the five steps (config fuse_steps; docs/performance.md).
 if config["fuse_steps"]:
 
-    include: "workflow/rules/segment.smk"
+    include: "workflow/rules/fused_steps.smk"
 
 
 include: "workflow/rules/counts.smk"

@@ -12,7 +12,7 @@ Usage::
 
 Exits with status 0 and a message if the data folder is missing.
 
-The presets are the workflow's (:mod:`scripts.presets`, merged with the
+The presets are the workflow's (:mod:`scripts.config.presets`, merged with the
 schema's defaults exactly as ``workflow/rules/common.smk`` does), and
 :func:`segment` calls the workflow steps' own functions in the workflow's
 order: (preprocess ->) threshold -> morphology (-> cleanup) -> label or
@@ -27,8 +27,6 @@ import argparse
 import csv
 import json
 import math
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,9 +38,13 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from scripts import label, morphology, presets, threshold  # noqa: E402
-from scripts.evaluate import evaluate_image, summarize  # noqa: E402
-from scripts.imaging import open_image  # noqa: E402
+from scripts import units  # noqa: E402
+from scripts.algorithms.diameter import expected_diameter_px  # noqa: E402
+from scripts.config import params, presets  # noqa: E402
+from scripts.config.load import load_config  # noqa: E402
+from scripts.steps import label, morphology, threshold  # noqa: E402
+from scripts.tables.evaluate import evaluate_image, summarize  # noqa: E402
+from scripts.imaging import Calibration, open_image  # noqa: E402
 
 DEFAULT_DATA = ROOT / ".." / "shared" / "data"
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
@@ -57,14 +59,10 @@ def preset_config(name, overrides=None):
     """The complete configuration of a preset, as the workflow sees it.
 
     `overrides` (a dict of config keys) go on top, as keys set by the user;
-    then the schema's defaults fill the rest (``snakemake.utils.validate``
-    with ``set_default=True``, as in ``workflow/rules/common.smk``).
+    then the schema's defaults fill the rest
+    (:func:`scripts.config.load.load_config`, as in the workflow).
     """
-    from snakemake.utils import validate
-
-    config = presets.apply_preset({"preset": name, **(overrides or {})})
-    validate(config, str(SCHEMA), set_default=True)
-    return config
+    return load_config({"preset": name, **(overrides or {})}, SCHEMA)
 
 
 def segment(image, config, pixel_size_um=None):
@@ -85,11 +83,11 @@ def segment(image, config, pixel_size_um=None):
         The expected diameter used (None when no step needs it).
     """
     diameter_px = None
-    if presets.needs_diameter(config):
-        diameter_px, _ = threshold.expected_diameter_px(
+    if params.needs_diameter(config):
+        diameter_px, _ = expected_diameter_px(
             image, config["diameter"], config["diameter_unit"], pixel_size_um
         )
-    pre = config["preprocess"] if presets.preprocess_active(config["preprocess"]) else None
+    pre = config["preprocess"] if params.preprocess_active(config["preprocess"]) else None
     prepared = threshold.prepare(image, pre, diameter_px)
     method = config["threshold"]
     value = threshold.compute_threshold(prepared, method["method"], method["value"])
@@ -98,9 +96,9 @@ def segment(image, config, pixel_size_um=None):
     mask = morphology.apply_sequence(
         mask, steps, config["morphology"]["footprint_connectivity"]
     )
-    if presets.cleanup_active(config["cleanup"]):
+    if params.cleanup_active(config["cleanup"]):
         settings = dict(config["cleanup"], connectivity=config["label"]["connectivity"])
-        pixel_um = pixel_size_um**mask.ndim if pixel_size_um else None
+        pixel_um = units.pixel_area_um(Calibration(pixel_size_um), mask.ndim)
         mask = morphology.clean(mask, settings, diameter_px, pixel_um)
     if config["label"]["declump"]["enabled"]:
         labels, _ = label.declump_objects(mask, config["label"], diameter_px, image)

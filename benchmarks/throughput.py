@@ -136,18 +136,16 @@ LOOPS = ("loop-run", "loop-mem", "loop-mem2")
 def make_plan(images_dir):
     """What the workflow's common.smk computes: images, settings, reading."""
     import yaml
-    from snakemake.utils import validate
 
-    from scripts.discovery import discover_images
-    from scripts.presets import apply_preset
-    from scripts.settings import step_settings
+    from scripts.config.discovery import discover_images
+    from scripts.config.load import load_config
+    from scripts.config.params import step_settings
 
     with open(SNAP / "config" / "config.yaml", encoding="utf-8") as handle:
         config = yaml.safe_load(handle)
     config["input"] = str(images_dir)
     config["report"] = {"max_images": 0}
-    config = apply_preset(config)
-    validate(config, str(SNAP / "workflow" / "schemas" / "config.schema.yaml"), set_default=True)
+    config = load_config(config, SNAP / "workflow" / "schemas" / "config.schema.yaml")
     return {
         "images": discover_images(config),
         "settings": step_settings(config),
@@ -168,19 +166,19 @@ class NS(dict):
 
 def loop_run(plan):
     """Each step's run() entry point per image, exactly what the rules call."""
-    import scripts.colorize
-    import scripts.counts
-    import scripts.label
-    import scripts.morphology
-    import scripts.rescale
-    import scripts.threshold
+    import scripts.steps.colorize
+    import scripts.tables.counts
+    import scripts.steps.label
+    import scripts.steps.morphology
+    import scripts.steps.rescale
+    import scripts.steps.threshold
 
     modules = {
-        "threshold": scripts.threshold,
-        "morphology": scripts.morphology,
-        "label": scripts.label,
-        "colorize": scripts.colorize,
-        "rescale": scripts.rescale,
+        "threshold": scripts.steps.threshold,
+        "morphology": scripts.steps.morphology,
+        "label": scripts.steps.label,
+        "colorize": scripts.steps.colorize,
+        "rescale": scripts.steps.rescale,
     }
     settings, compression = plan["settings"], plan["compression"]
     for image_id, source in plan["images"].items():
@@ -211,7 +209,7 @@ def loop_run(plan):
                 params.update(image_id=image_id, measure=False, reading=plan["reading"])
             modules[step].run(inputs[step], outputs[step], params, [f"logs/{step}/{image_id}.log"])
     stats = [f"results/label/{image_id}.json" for image_id in plan["images"]]
-    scripts.counts.run(NS(stats=stats), NS(csv="results/counts.csv"), ["logs/counts.log"])
+    scripts.tables.counts.run(NS(stats=stats), NS(csv="results/counts.csv"), ["logs/counts.log"])
 
 
 def process_image(image_id, source, plan):
@@ -219,13 +217,14 @@ def process_image(image_id, source, plan):
 
     Mirrors the step modules' run() (read once, no intermediate reads, no
     logs); returns the image's counts row (what label writes as its JSON)."""
-    from scripts.colorize import colorize_labels
+    from scripts.steps.colorize import colorize_labels
     from scripts.imaging import open_image, write_json, write_tiff
-    from scripts.jobs import mask_to_uint8, provenance
-    from scripts.label import foreground_fraction, label_objects
-    from scripts.morphology import apply_sequence
-    from scripts.rescale import rescale
-    from scripts.threshold import apply_threshold, compute_threshold, missing_threshold_reason
+    from scripts.imaging import mask_to_uint8
+    from scripts.runtime.jobs import provenance
+    from scripts.steps.label import foreground_fraction, label_objects
+    from scripts.steps.morphology import apply_sequence
+    from scripts.algorithms.contrast import rescale
+    from scripts.steps.threshold import apply_threshold, compute_threshold, missing_threshold_reason
 
     s, compression = plan["settings"], plan["compression"]
     r = lambda step, ext="tif": f"results/{step}/{image_id}.{ext}"  # noqa: E731
@@ -270,7 +269,7 @@ def _process_star(args):
 
 
 def loop_mem(plan, processes=1):
-    from scripts.counts import counts_table
+    from scripts.tables.counts import counts_table
     from scripts.imaging import write_text
 
     for step in STEPS:
@@ -334,11 +333,11 @@ def tutorial_steps(image):
 
 
 def workflow_steps(image, plan):
-    from scripts.colorize import colorize_labels
-    from scripts.label import label_objects
-    from scripts.morphology import apply_sequence
-    from scripts.rescale import rescale
-    from scripts.threshold import apply_threshold, compute_threshold
+    from scripts.steps.colorize import colorize_labels
+    from scripts.steps.label import label_objects
+    from scripts.steps.morphology import apply_sequence
+    from scripts.algorithms.contrast import rescale
+    from scripts.steps.threshold import apply_threshold, compute_threshold
 
     s = plan["settings"]
     steps = [(x["operation"], x["iterations"]) for x in s["morphology"]["steps"]]

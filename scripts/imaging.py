@@ -27,8 +27,6 @@ from PIL import Image
 Image.MAX_IMAGE_PIXELS = None
 
 TIFF_SUFFIXES = (".tif", ".tiff")
-#: Other formats read through imageio (Pillow).
-OTHER_SUFFIXES = (".png", ".jpg", ".jpeg")
 #: ITU-R BT.709 luma weights, the ones ``skimage.color.rgb2gray`` uses.
 LUMA_WEIGHTS = np.array([0.2125, 0.7154, 0.0721])
 #: Refuse images larger than this many pixels unless configured otherwise: a
@@ -104,14 +102,13 @@ def to_grayscale(pixels, channel=None):
 
 #: Length units of OME and ImageJ metadata, in micrometres.
 UNIT_IN_UM = {
-    "um": 1.0, "µm": 1.0, "\u00b5m": 1.0, "micron": 1.0, "microns": 1.0,
+    "um": 1.0, "µm": 1.0, "\u03bcm": 1.0, "micron": 1.0, "microns": 1.0,
     "micrometer": 1.0, "nm": 1e-3, "nanometer": 1e-3, "mm": 1e3,
     "millimeter": 1e3, "cm": 1e4, "centimeter": 1e4, "m": 1e6, "meter": 1e6,
 }
 #: Axes of a tifffile series that hold planes of one volume. Plain multi-page
 #: TIFFs come as I (pages) or Q (unknown); ImageJ and OME stacks as Z.
 PLANE_AXES = ("Z", "I", "Q")
-VOLUME_MODES = ("refuse", "3d", "max_projection")
 
 
 @dataclass(frozen=True)
@@ -590,6 +587,12 @@ def write_tiff(path, pixels, provenance, *, calibration=None, compression="zlib"
         tifffile.imwrite(tmp, pixels, **options, **kwargs)
     if _written_tiffs is not None:
         _written_tiffs.put(path, pixels)
+
+
+def mask_to_uint8(mask):
+    """Boolean mask as uint8 0/255, the binary-image convention of Fiji (the
+    encoding of every mask TIFF this workflow writes)."""
+    return mask.astype(np.uint8) * np.uint8(255)
 
 
 def write_json(path, record):

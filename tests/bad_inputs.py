@@ -13,7 +13,6 @@ import struct
 import sys
 from pathlib import Path
 
-import imageio.v3 as iio
 import numpy as np
 import tifffile
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from scripts import check_images
+from scripts.tables import check_images
 from tests import bad_inputs
 
 READING = {"channel": None, "volume": "refuse", "max_pixels": 1_600_000_000}

@@ -1,11 +1,11 @@
-"""Tests of scripts/cleanup.py: fill holes, size filter, border exclusion."""
+"""Tests of scripts/algorithms/cleanup.py: fill holes, size filter, border exclusion."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from scripts import cleanup as cu
+from scripts.algorithms import cleanup as cu
 
 
 def disc(shape, centre, radius):
@@ -113,17 +113,6 @@ def test_filter_by_size_validation():
         cu.filter_by_size(mask, 1, connectivity=3)
     with pytest.raises(ValueError, match="bool or integer"):
         cu.filter_by_size(mask.astype(float), 1)
-
-
-def test_physical_area_to_px():
-    assert cu.physical_area_to_px(10.0, 0.5) == pytest.approx(40.0)
-    assert cu.physical_area_to_px(10.0, (0.5, 0.25)) == pytest.approx(80.0)
-    assert cu.physical_area_to_px(8.0, (2.0, 0.5, 0.5)) == pytest.approx(
-        16.0
-    )  # um^3 -> voxels
-    assert cu.physical_area_to_px(None, 0.5) is None
-    with pytest.raises(ValueError, match="pixel_size_um"):
-        cu.physical_area_to_px(10.0, 0)
 
 
 # -------------------------------------------------------------- border

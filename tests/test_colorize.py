@@ -1,4 +1,4 @@
-"""scripts.colorize: the tutorial's label2rgb + img_as_ubyte, as a lookup table."""
+"""scripts.steps.colorize: the tutorial's label2rgb + img_as_ubyte, as a lookup table."""
 
 from __future__ import annotations
 
@@ -7,14 +7,13 @@ import pytest
 from scipy import ndimage as ndi
 from skimage import color, measure, util
 
-from scripts.colorize import (
+from scripts.algorithms.palette import (
     TUTORIAL_COLORS,
     color_to_rgb,
-    colorize_labels,
     float_to_uint8,
-    intensity_to_unit,
     label_palette,
 )
+from scripts.steps.colorize import colorize_labels, intensity_to_unit
 
 COLORS = ["greenyellow", "green", "yellow", "yellowgreen"]
 
@@ -264,7 +263,7 @@ def test_intensity_to_unit_signed_integers_clip_negative_values():
 @pytest.mark.parametrize("dtype", [np.uint16, np.int16, np.float32])
 @pytest.mark.parametrize("bg_color", ["black", None])
 def test_overlay_blended_in_blocks_equals_at_once(monkeypatch, dtype, bg_color):
-    from scripts import colorize
+    from scripts.steps import colorize
 
     rng = np.random.default_rng(3)
     labels = rng.integers(0, 6, (37, 41)).astype(np.uint16)

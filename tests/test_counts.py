@@ -1,4 +1,4 @@
-"""scripts.counts: results/counts.csv, one sorted row per image, reproducible bytes."""
+"""scripts.tables.counts: results/counts.csv, one sorted row per image, reproducible bytes."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from scripts.counts import COLUMNS, count_row, counts_table
+from scripts.tables.counts import COLUMNS, count_row, counts_table
 
 
 def stats(image, objects=4, threshold=21.0, **changes):

@@ -1,11 +1,13 @@
-"""Tests of scripts/declump.py: splitting touching objects, numbering, diameter."""
+"""Tests of scripts/algorithms/declump.py (splitting touching objects, numbering) and
+scripts/algorithms/diameter.py (the diameter from a mask)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from scripts import declump as dc
+from scripts.algorithms import declump as dc
+from scripts.algorithms import diameter
 
 
 def discs(shape, centres, radius):
@@ -176,10 +178,10 @@ def test_merge_regions_by_pass_height():
 
 
 def test_estimate_diameter_px():
-    assert dc.estimate_diameter_px(discs((60, 60), [(30, 30)], 10)) == pytest.approx(
+    assert diameter.estimate_diameter_px(discs((60, 60), [(30, 30)], 10)) == pytest.approx(
         20, abs=1
     )
     # a clump of two touching discs still measures one disc
     clump = discs((60, 90), [(30, 30), (30, 52)], 10)
-    assert dc.estimate_diameter_px(clump) == pytest.approx(20, abs=1)
-    assert np.isnan(dc.estimate_diameter_px(np.zeros((9, 9), dtype=bool)))
+    assert diameter.estimate_diameter_px(clump) == pytest.approx(20, abs=1)
+    assert np.isnan(diameter.estimate_diameter_px(np.zeros((9, 9), dtype=bool)))

@@ -1,4 +1,4 @@
-"""scripts.discovery: which images the workflow processes, and under which id."""
+"""scripts.config.discovery: which images the workflow processes, and under which id."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.discovery import (
+from scripts.config.discovery import (
     DiscoveryError,
     discover_images,
     image_id,
@@ -152,7 +152,7 @@ def test_a_file_name_with_braces_is_refused_naming_it(tmp_path):
 
 def test_a_hidden_id_is_refused_with_a_message():
     """An id starting with '.' (possible in a sample sheet) would make hidden outputs."""
-    from scripts.discovery import index_images
+    from scripts.config.discovery import index_images
 
     with pytest.raises(DiscoveryError, match=r"image id '\.hidden' .* not usable as a file name"):
         index_images([("a", "a.tif"), (".hidden", ".hidden.tif")], "sheet")
@@ -346,7 +346,7 @@ def test_relative_input_gives_paths_relative_to_the_working_directory(tmp_path, 
 
 
 def test_hidden_files_are_not_images(tmp_path):
-    from scripts.discovery import list_candidates
+    from scripts.config.discovery import list_candidates
 
     (tmp_path / "a.tif").write_bytes(b"x")
     (tmp_path / "._a.tif").write_bytes(b"x")
@@ -354,7 +354,7 @@ def test_hidden_files_are_not_images(tmp_path):
 
 
 def test_a_folder_whose_name_looks_like_a_glob_is_a_folder(tmp_path):
-    from scripts.discovery import list_candidates
+    from scripts.config.discovery import list_candidates
 
     folder = tmp_path / "data [2024]"
     folder.mkdir()

@@ -1,5 +1,6 @@
 """Dependencies are pinned in one place (requirements.txt); the conda
-environment of the rules must ask for exactly the same versions."""
+environment to run the workflow in (envs/workflow.yaml) must ask for exactly
+the same versions, no more and no fewer packages."""
 
 from __future__ import annotations
 
@@ -12,8 +13,6 @@ from tests.workflow_copy import ROOT
 
 # PyPI names whose conda-forge package has another name.
 CONDA_NAMES = {"matplotlib": "matplotlib-base"}
-# Only needed by Snakemake itself (and config checks at start-up), not by a job.
-WORKFLOW_ONLY = {"snakemake", "snakemake-executor-plugin-slurm", "jsonschema", "pygments"}
 
 
 def pinned_requirements(path):
@@ -45,13 +44,18 @@ def test_every_requirement_is_pinned_exactly():
 
 def test_conda_environment_agrees_with_requirements():
     required = pinned_requirements(ROOT / "requirements.txt")
-    conda = conda_pins(ROOT / "envs" / "segment.yaml")
+    conda = conda_pins(ROOT / "envs" / "workflow.yaml")
     for name, version in required.items():
-        if name in WORKFLOW_ONLY:
-            continue
         assert conda.get(CONDA_NAMES.get(name, name)) == version, name
     extra = set(conda) - {CONDA_NAMES.get(n, n) for n in required} - {"python"}
-    assert not extra, f"envs/segment.yaml has packages requirements.txt lacks: {extra}"
+    assert not extra, f"envs/workflow.yaml has packages requirements.txt lacks: {extra}"
+
+
+def test_no_rule_claims_an_environment_it_does_not_run_in():
+    """Every rule runs its code in Snakemake's own Python (run: blocks), so a
+    conda: directive would promise an isolation --sdm conda cannot give."""
+    for path in (ROOT / "workflow" / "rules").glob("*.smk"):
+        assert "conda:" not in path.read_text(), path.name
 
 
 def test_installed_versions_are_the_pinned_ones():

@@ -1,4 +1,4 @@
-"""Tests of scripts/evaluate.py and of the accuracy benchmark (benchmarks/accuracy.py)."""
+"""Tests of scripts/tables/evaluate.py and of the accuracy benchmark (benchmarks/accuracy.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scripts import evaluate as ev
+from scripts.tables import evaluate as ev
 
 SHARED = Path(__file__).parents[1] / ".." / "shared" / "data"
 needs_shared = pytest.mark.skipif(
@@ -182,7 +182,7 @@ def test_benchmark_exits_cleanly_without_data(tmp_path, capsys):
 
 def test_benchmark_presets_are_the_workflow_presets():
     from benchmarks import accuracy
-    from scripts.presets import PRESETS
+    from scripts.config.presets import PRESETS
 
     nuclei = accuracy.preset_config("nuclei")
     assert accuracy.PRESET_NAMES == tuple(PRESETS)

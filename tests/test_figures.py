@@ -1,4 +1,4 @@
-"""The QC figures of the report (scripts/figures.py): what each panel shows,
+"""The QC figures of the report (scripts/report/figures.py): what each panel shows,
 outlines, histograms, and that the same input gives the same PNG bytes."""
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from matplotlib import colormaps
 from PIL import Image
 from skimage.segmentation import find_boundaries
 
-from scripts import figures
-from scripts.colorize import colorize_labels
+from scripts.report import figures
+from scripts.steps.colorize import colorize_labels
 from scripts.imaging import read_tiff, write_tiff
-from scripts.jobs import mask_to_uint8
-from scripts.rescale import rescale
+from scripts.imaging import mask_to_uint8
+from scripts.algorithms.contrast import rescale
 
 COLORS = ("greenyellow", "green", "yellow", "yellowgreen")
 

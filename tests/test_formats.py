@@ -13,7 +13,10 @@ import numpy as np
 import pytest
 import tifffile
 
-from scripts import label, morphology, rescale, threshold
+from scripts.steps import label
+from scripts.steps import morphology
+from scripts.algorithms import contrast
+from scripts.steps import threshold
 from scripts.imaging import Calibration, ImageReadError, open_image, read_tiff, write_tiff
 from tests.workflow_copy import SHARED_DATA, copy_project
 
@@ -186,7 +189,7 @@ def test_narrow_16bit_range_thresholds_and_rescales():
     assert 33_000 < value < 36_900
     labels, count = label.label_objects(threshold.apply_threshold(image, value))
     assert count == 2
-    stretched = rescale.rescale(image)
+    stretched = contrast.rescale(image)
     assert stretched.dtype == np.uint16
     assert stretched.min() == 0 and stretched.max() == 65_535
 

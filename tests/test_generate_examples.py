@@ -20,9 +20,9 @@ from scripts.generate_examples import (
     write_truth,
 )
 from scripts.imaging import read_image
-from scripts.label import label_objects
-from scripts.morphology import apply_sequence
-from scripts.threshold import apply_threshold, compute_threshold
+from scripts.steps.label import label_objects
+from scripts.steps.morphology import apply_sequence
+from scripts.steps.threshold import apply_threshold, compute_threshold
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "example"

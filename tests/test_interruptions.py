@@ -4,10 +4,10 @@ Snakemake runs on 60 generated images in its own process group and the whole
 group is killed with SIGKILL at several points (after some jobs, in the
 middle of writing an output file, at seeded random times, near the end);
 then a plain ``snakemake --cores 2`` must start (the killed run's lock is
-recognised as stale, scripts/runlock.py), finish, and leave every file under
+recognised as stale, scripts/runtime/runlock.py), finish, and leave every file under
 results/ byte-identical to a clean run, with no temporary file, no lock and
 no incomplete marker left. Jobs run in worker processes of the Snakemake
-process (scripts/workers.py), in its process group: killing the group kills
+process (scripts/runtime/workers.py), in its process group: killing the group kills
 its running jobs, mid-write. Killing one worker fails only its job. A second
 Snakemake started while one runs is refused by Snakemake's lock and corrupts
 nothing.
@@ -235,7 +235,7 @@ def test_a_second_run_is_refused_while_one_runs(new_project, reference):
 
 
 def worker_pids(process):
-    """Pids of the worker processes (scripts/workers.py) of a running Snakemake."""
+    """Pids of the worker processes (scripts/runtime/workers.py) of a running Snakemake."""
     pids = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -247,7 +247,7 @@ def worker_pids(process):
                 command = handle.read()
         except (OSError, ValueError):
             continue
-        if parent == process.pid and b"scripts.workers" in command:
+        if parent == process.pid and b"scripts.runtime.workers" in command:
             pids.append(int(entry))
     return pids
 

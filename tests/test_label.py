@@ -1,4 +1,4 @@
-"""scripts.label: connected components, uint16 unless more than 65,535 objects."""
+"""scripts.steps.label: connected components, uint16 unless more than 65,535 objects."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from skimage import measure
 
-from scripts.label import (
+from scripts.steps.label import (
     UINT16_MAX_LABEL,
     foreground_fraction,
     label_objects,

@@ -1,11 +1,11 @@
-"""Tests of scripts/measure.py: per-object measurements."""
+"""Tests of scripts/algorithms/measure.py: per-object measurements."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from scripts import measure as me
+from scripts.algorithms import measure as me
 
 
 def two_objects():

@@ -1,4 +1,4 @@
-"""scripts.morphology: the tutorial's erosion/dilation loop, one scipy call per step."""
+"""scripts.steps.morphology: the tutorial's erosion/dilation loop, one scipy call per step."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from skimage import filters
 from skimage import morphology as skmorph
 
 from scripts.imaging import read_image
-from scripts.morphology import (
+from scripts.steps.morphology import (
     OPERATIONS,
     TUTORIAL_STEPS,
     apply_operation,

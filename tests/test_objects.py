@@ -1,11 +1,11 @@
-"""scripts.objects: the per-image object tables and the combined table."""
+"""scripts.tables.objects: the per-image object tables and the combined table."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from scripts.measure import measure_objects
-from scripts.objects import combine_tables, objects_csv
+from scripts.algorithms.measure import measure_objects
+from scripts.tables.objects import combine_tables, objects_csv
 
 
 def labels_with_two_objects():

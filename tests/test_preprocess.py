@@ -1,4 +1,5 @@
-"""Tests of scripts/preprocess.py: smoothing, background correction, diameter estimate."""
+"""Tests of scripts/algorithms/preprocess.py (smoothing, background correction) and
+scripts/algorithms/diameter.py (the diameter estimate)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import numpy as np
 import pytest
 from skimage import morphology
 
-from scripts import preprocess as pp
+from scripts.algorithms import diameter
+from scripts.algorithms import preprocess as pp
 
 SHARED = Path(__file__).parents[1] / ".." / "shared" / "data"
 
@@ -173,7 +175,7 @@ def test_estimate_object_diameter_of_discs(radius):
         for c in range(3 * radius, 300 - 2 * radius, 4 * radius)
     ]
     image = disc_image((240, 300), centres, radius)
-    d = pp.estimate_object_diameter(image)
+    d = diameter.estimate_object_diameter(image)
     assert d == pytest.approx(2 * radius, abs=1.5)
 
 
@@ -181,14 +183,14 @@ def test_estimate_object_diameter_not_inflated_by_clumps():
     # pairs of touching discs: equivalent diameter of a pair is ~1.4x, the estimate stays ~d
     centres = [(40, 40), (40, 58), (100, 100), (100, 118), (160, 60), (160, 78)]
     image = disc_image((200, 200), centres, 10)
-    assert pp.estimate_object_diameter(image) == pytest.approx(20, abs=1.5)
+    assert diameter.estimate_object_diameter(image) == pytest.approx(20, abs=1.5)
 
 
 def test_estimate_object_diameter_nan_without_objects():
-    assert np.isnan(pp.estimate_object_diameter(np.zeros((30, 30))))
+    assert np.isnan(diameter.estimate_object_diameter(np.zeros((30, 30))))
     image = disc_image((60, 60), [(30, 30)], 5)
     assert np.isnan(
-        pp.estimate_object_diameter(image, min_area_px=200)
+        diameter.estimate_object_diameter(image, min_area_px=200)
     )  # disc is ~80 px
 
 
@@ -197,7 +199,7 @@ def test_estimate_object_diameter_3d():
     image = np.zeros((30, 60, 60), dtype=np.float32)
     for c in ((15, 20, 20), (15, 40, 40)):
         image[(zz - c[0]) ** 2 + (yy - c[1]) ** 2 + (xx - c[2]) ** 2 <= 64] = 100
-    assert pp.estimate_object_diameter(image) == pytest.approx(16, abs=1.5)
+    assert diameter.estimate_object_diameter(image) == pytest.approx(16, abs=1.5)
 
 
 @pytest.mark.skipif(
@@ -210,4 +212,4 @@ def test_estimate_object_diameter_on_bbbc005():
         SHARED / "bbbc005/images/SIMCEPImages_A12_C48_F1_s02_w1.TIF"
     )
     # BBBC005 w1 nuclei: median equivalent diameter of the ground truth ~31 px
-    assert 26 <= pp.estimate_object_diameter(image) <= 36
+    assert 26 <= diameter.estimate_object_diameter(image) <= 36

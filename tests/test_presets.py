@@ -1,4 +1,5 @@
-"""scripts.presets: the preset merge and the lengths and areas relative to the diameter."""
+"""scripts.config.presets (the preset merge), scripts.config.params (what needs what) and
+scripts.units (lengths and areas relative to the diameter)."""
 
 from __future__ import annotations
 
@@ -8,18 +9,18 @@ from pathlib import Path
 
 import pytest
 import yaml
-from snakemake.utils import validate
-
-from scripts import presets
+from scripts import units
+from scripts.config import params, presets
+from scripts.config.schema import fill_defaults, load_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = str(ROOT / "workflow" / "schemas" / "config.schema.yaml")
 
 
 def full(config):
-    """`config` as common.smk makes it: preset applied, then schema defaults."""
+    """`config` as load_config makes it: preset applied, then schema defaults."""
     merged = presets.apply_preset(config)
-    validate(merged, SCHEMA, set_default=True)
+    fill_defaults(merged, load_schema(SCHEMA))
     return merged
 
 
@@ -28,10 +29,10 @@ def test_tutorial_is_the_schema_defaults():
     assert full({}) == full({"preset": "tutorial"})
     config = full({})
     assert config["threshold"]["method"] == "otsu"
-    assert not presets.needs_diameter(config)
-    assert not presets.preprocess_active(config["preprocess"])
-    assert not presets.cleanup_active(config["cleanup"])
-    assert not presets.declump_intensity(config["label"])
+    assert not params.needs_diameter(config)
+    assert not params.preprocess_active(config["preprocess"])
+    assert not params.cleanup_active(config["cleanup"])
+    assert not params.declump_intensity(config["label"])
 
 
 def test_nuclei_preset_values_fill_in_under_the_schema_defaults():
@@ -44,8 +45,8 @@ def test_nuclei_preset_values_fill_in_under_the_schema_defaults():
     assert config["cleanup"]["area_unit"] == "object"
     assert config["label"]["declump"]["enabled"] is True
     assert config["label"]["declump"]["neck_ratio"] == 0.9  # schema default
-    assert presets.needs_diameter(config)
-    assert presets.declump_intensity(config["label"])
+    assert params.needs_diameter(config)
+    assert params.declump_intensity(config["label"])
 
 
 def test_values_the_user_sets_override_the_preset():
@@ -95,23 +96,23 @@ def test_bundled_config_pins_no_step_value():
     [(30, "px", None, 30.0), (6.5, "um", 0.65, 10.0)],
 )
 def test_diameter_in_px(value, unit, pixel, expected):
-    assert presets.diameter_in_px(value, unit, pixel) == pytest.approx(expected)
+    assert units.diameter_in_px(value, unit, pixel) == pytest.approx(expected)
 
 
 def test_diameter_in_um_needs_a_pixel_size():
     with pytest.raises(ValueError, match="needs the pixel size"):
-        presets.diameter_in_px(10, "um", None)
+        units.diameter_in_px(10, "um", None)
 
 
 def test_lengths_scale_with_the_diameter_and_keep_their_floors():
     settings = full({"preset": "nuclei"})["preprocess"]
-    assert presets.smoothing_sigma_px(settings, 20.0) == pytest.approx(1.0)
-    assert presets.smoothing_sigma_px(settings, 4.0) == 0.5
-    assert presets.smoothing_sigma_px(dict(settings, smooth_sigma=0), 40.0) == 0.0
-    assert presets.background_radius_px(settings, 20.0) == 0.0  # background none
+    assert units.smoothing_sigma_px(settings, 20.0) == pytest.approx(1.0)
+    assert units.smoothing_sigma_px(settings, 4.0) == 0.5
+    assert units.smoothing_sigma_px(dict(settings, smooth_sigma=0), 40.0) == 0.0
+    assert units.background_radius_px(settings, 20.0) == 0.0  # background none
     tophat = dict(settings, background="tophat")
-    assert presets.background_radius_px(tophat, 20.0) == pytest.approx(40.0)
-    assert presets.background_radius_px(tophat, 0.1) == 1.0
+    assert units.background_radius_px(tophat, 20.0) == pytest.approx(40.0)
+    assert units.background_radius_px(tophat, 0.1) == 1.0
 
 
 def test_cleanup_areas_in_every_unit():
@@ -123,32 +124,32 @@ def test_cleanup_areas_in_every_unit():
         "area_unit": "object",
         "exclude_border": False,
     }
-    px = presets.cleanup_px(cleanup, diameter_px=20.0)
+    px = units.cleanup_px(cleanup, diameter_px=20.0)
     assert px["max_hole_area_px"] == pytest.approx(math.pi * 100)
     assert px["min_area_px"] == pytest.approx(math.pi)  # disc of diameter 2
     assert px["max_area_px"] is None
-    um = presets.cleanup_px(dict(cleanup, area_unit="um2", min_area=10), pixel_um=0.25)
+    um = units.cleanup_px(dict(cleanup, area_unit="um2", min_area=10), pixel_um=0.25)
     assert um["min_area_px"] == pytest.approx(40.0)
-    assert presets.cleanup_px(dict(cleanup, area_unit="px", min_area=7))["min_area_px"] == 7
+    assert units.cleanup_px(dict(cleanup, area_unit="px", min_area=7))["min_area_px"] == 7
     no_fill = dict(cleanup, fill_holes=False, area_unit="px")
-    assert presets.cleanup_px(no_fill)["max_hole_area_px"] is None
-    assert presets.area_in_px(1.0, "object", 6.0, ndim=3) == pytest.approx(36 * math.pi)
+    assert units.cleanup_px(no_fill)["max_hole_area_px"] is None
+    assert units.area_in_px(1.0, "object", 6.0, ndim=3) == pytest.approx(36 * math.pi)
     with pytest.raises(ValueError, match="no pixel size"):
-        presets.cleanup_px(dict(cleanup, area_unit="um2"), 20.0, None)
+        units.cleanup_px(dict(cleanup, area_unit="um2"), 20.0, None)
 
 
 def test_cleanup_needs_the_diameter_only_for_object_areas():
     off = full({})["cleanup"]
-    assert not presets.cleanup_needs_diameter(off)
-    assert not presets.cleanup_needs_diameter(dict(off, fill_holes=True, area_unit="object"))
-    assert presets.cleanup_needs_diameter(dict(off, min_area=0.1, area_unit="object"))
-    assert not presets.cleanup_needs_diameter(dict(off, min_area=10))
-    assert presets.cleanup_active(dict(off, exclude_border=True))
+    assert not params.cleanup_needs_diameter(off)
+    assert not params.cleanup_needs_diameter(dict(off, fill_holes=True, area_unit="object"))
+    assert params.cleanup_needs_diameter(dict(off, min_area=0.1, area_unit="object"))
+    assert not params.cleanup_needs_diameter(dict(off, min_area=10))
+    assert params.cleanup_active(dict(off, exclude_border=True))
 
 
 def test_declump_lengths_are_the_benchmarked_multiples_of_d():
     declump = full({"preset": "nuclei"})["label"]["declump"]
-    px = presets.declump_px(declump, 40.0)
+    px = units.declump_px(declump, 40.0)
     assert px == pytest.approx(
         {
             "neck_ratio": 0.9,
@@ -159,6 +160,22 @@ def test_declump_lengths_are_the_benchmarked_multiples_of_d():
             "intensity_sigma_px": 2.8,
         }
     )
-    assert presets.declump_px(dict(declump, min_distance=0, min_area=0), 40.0)[
+    assert units.declump_px(dict(declump, min_distance=0, min_area=0), 40.0)[
         "min_distance_px"
     ] is None
+
+
+def test_physical_areas_become_pixels_with_the_pixel_size():
+    from scripts.imaging import Calibration
+
+    assert units.pixel_area_um(Calibration(0.5), 2) == pytest.approx(0.25)
+    assert units.pixel_area_um(Calibration(0.5, 2.0), 3) == pytest.approx(0.5)
+    assert units.pixel_area_um(Calibration(0.5), 3) == pytest.approx(0.125)
+    assert units.pixel_area_um(Calibration(None), 2) is None
+    assert units.area_in_px(10.0, "um2", pixel_um=0.25) == pytest.approx(40.0)
+    assert units.area_in_px(8.0, "um2", pixel_um=0.5, ndim=3) == pytest.approx(16.0)
+    assert units.area_in_px(None, "um2") is None
+    assert units.axis_spacing_um(Calibration(0.5, 2.0), 3) == (2.0, 0.5, 0.5)
+    assert units.axis_spacing_um(Calibration(0.5), 3) == (0.5, 0.5, 0.5)
+    assert units.axis_spacing_um(Calibration(0.5), 2) == 0.5
+    assert units.axis_spacing_um(Calibration(None), 2) is None

@@ -29,7 +29,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scripts import report_counts, report_html, report_parameters
+from scripts.report import counts as report_counts
+from scripts.report import html as report_html
+from scripts.report import parameters as report_parameters
 from tests.workflow_copy import ROOT, copy_project, parse_job_stats
 
 IMAGE_IDS = ("four_cells", "nuclei_16bit", "nuclei_8bit", "nuclei_png")

@@ -148,7 +148,7 @@ def test_a_parameter_change_reruns_that_step_and_later_ones(
     assert finished.planned_jobs() == {}
 
 
-# fuse_steps: one job (rule segment) per image for the five steps.
+# fuse_steps: one job (rule fused_steps) per image for the five steps.
 FUSED = ("--config", "fuse_steps=True")
 
 
@@ -161,7 +161,7 @@ def finished_fused(tmp_path):
 
 def test_fused_steps_touching_one_input_reruns_only_that_image(finished_fused):
     os.utime(finished_fused.root / "example" / "images" / "nuclei_8bit.tif")
-    expected = {"segment": 1, "counts": 1, "objects": 1, "all": 1}
+    expected = {"fused_steps": 1, "counts": 1, "objects": 1, "all": 1}
     expected |= {"report_image": 1, "report_counts": 1}
     assert finished_fused.planned_jobs(*FUSED) == expected
     before = finished_fused.mtimes()
@@ -173,7 +173,7 @@ def test_fused_steps_touching_one_input_reruns_only_that_image(finished_fused):
 def test_fused_steps_a_late_steps_change_reruns_every_step(finished_fused):
     """The price of one job per image: a rescale setting reruns all five steps."""
     edit_config(finished_fused, rescale={"percentiles": [0.5, 99.5]})
-    expected = {"segment": len(IMAGE_IDS), "all": 1}
+    expected = {"fused_steps": len(IMAGE_IDS), "all": 1}
     expected |= {"report_image": len(IMAGE_IDS), "report_parameters": 1}
     expected |= {"counts": 1, "objects": 1, "report_counts": 1}
     assert finished_fused.planned_jobs(*FUSED) == expected

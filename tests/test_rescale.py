@@ -1,4 +1,4 @@
-"""scripts.rescale: skimage.exposure.rescale_intensity, min-max or percentiles."""
+"""scripts.steps.rescale: skimage.exposure.rescale_intensity, min-max or percentiles."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from skimage import exposure
 
 from scripts.imaging import read_image
-from scripts.rescale import intensity_range, rescale
+from scripts.algorithms.contrast import intensity_range, rescale
 
 TUTORIAL_PERCENTILES = (0.5, 99.5)
 FOUR_CELLS = Path(__file__).resolve().parent.parent / "example" / "images" / "four_cells.tif"

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from scripts import runlock
+from scripts.runtime import runlock
 
 
 @pytest.fixture
@@ -65,14 +65,14 @@ def test_a_claiming_process_is_seen_as_alive_until_it_ends(folder):
         [
             sys.executable,
             "-c",
-            "import sys, time; from scripts import runlock; "
+            "import sys, time; from scripts.runtime import runlock; "
             "runlock.claim('.snakemake', 'results'); print('claimed', flush=True); "
             "time.sleep(60)",
         ],
         cwd=folder,
         stdout=subprocess.PIPE,
         text=True,
-        env={"PYTHONPATH": str(runlock.Path(runlock.__file__).parents[1])},
+        env={"PYTHONPATH": str(runlock.Path(runlock.__file__).parents[2])},
     )
     try:
         assert claimer.stdout.readline().strip() == "claimed"

@@ -11,7 +11,9 @@ import csv
 import pytest
 import tifffile
 
-from scripts import label, morphology, threshold
+from scripts.steps import label
+from scripts.steps import morphology
+from scripts.steps import threshold
 from scripts.imaging import read_image
 from tests.workflow_copy import SHARED_DATA, copy_project
 

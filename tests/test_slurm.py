@@ -320,7 +320,7 @@ def test_fused_steps_run_one_slurm_job_per_image_with_the_same_files(tmp_path, l
     assert len(run.jobids) == len(images)
     assert all(row["State"] == "COMPLETED" for row in sacct(run.jobids))
     slurm_logs = [log.read_text() for log in (project.root / ".snakemake" / "slurm_logs").rglob("*.log")]
-    assert sum(text.count("localrule segment:") for text in slurm_logs) == len(images)
+    assert sum(text.count("localrule fused_steps:") for text in slurm_logs) == len(images)
     assert not any("worker process" in text for text in slurm_logs)
     assert project.hashes() == local_run.hashes()
 

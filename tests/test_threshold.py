@@ -1,4 +1,4 @@
-"""scripts.threshold: global thresholds of skimage.filters and the mask ``image > t``."""
+"""scripts.steps.threshold: global thresholds of skimage.filters and the mask ``image > t``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from skimage import filters
 
 from scripts.imaging import read_image
-from scripts.threshold import METHODS, apply_threshold, compute_threshold
+from scripts.steps.threshold import METHODS, apply_threshold, compute_threshold
 
 SKIMAGE_FUNCTIONS = {
     "otsu": filters.threshold_otsu,
@@ -208,7 +208,7 @@ def test_none_gives_an_all_false_mask_of_the_same_shape():
 def test_integer_histogram_equals_skimage(dtype):
     from skimage import exposure
 
-    from scripts.threshold import integer_histogram
+    from scripts.steps.threshold import integer_histogram
 
     rng = np.random.default_rng(5)
     info = np.iinfo(dtype)

@@ -1,4 +1,4 @@
-"""scripts.workers: the per-image jobs of a local run, run in worker processes."""
+"""scripts.runtime.workers: the per-image jobs of a local run, run in worker processes."""
 
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ from snakemake.io import IOFile
 from snakemake.iocontainers import InputFiles, OutputFiles, Params
 
 from scripts.imaging import read_tiff, write_tiff
-from scripts.jobs import StepError
-from scripts.workers import (
+from scripts.runtime.jobs import StepError
+from scripts.steps import threshold
+from scripts.runtime.workers import (
     Arguments,
     WorkerError,
     WorkerPool,
@@ -30,9 +31,9 @@ from scripts.workers import (
 )
 from tests.workflow_copy import ROOT
 
-def run_step(step, input, output, params, log, pool=None):
-    """One job of `step`, as a step rule runs it."""
-    run_jobs([(step, input, output, params, log)], pool=pool)
+def run_step(function, input, output, params, log, pool=None):
+    """One job of a step (its entry point `function`), as a step rule runs it."""
+    run_jobs([(function, input, output, params, log)], pool=pool)
 
 
 THRESHOLD_SETTINGS = {"method": "otsu", "value": None}
@@ -124,8 +125,8 @@ def test_snakemake_named_lists_become_plain_picklable_arguments():
 
 
 def test_a_job_in_a_worker_writes_the_same_files_as_in_place(tmp_path, source, pool):
-    run_step("threshold", *threshold_job(tmp_path / "here", source))
-    run_step("threshold", *threshold_job(tmp_path / "worker", source), pool=pool)
+    run_step(threshold.run, *threshold_job(tmp_path / "here", source))
+    run_step(threshold.run, *threshold_job(tmp_path / "worker", source), pool=pool)
     for name in ("cells.tif", "cells.json"):
         assert (tmp_path / "worker" / name).read_bytes() == (tmp_path / "here" / name).read_bytes()
     mask, _ = read_tiff(tmp_path / "worker" / "cells.tif")
@@ -135,7 +136,7 @@ def test_a_job_in_a_worker_writes_the_same_files_as_in_place(tmp_path, source, p
 
 def test_the_worker_is_reused_by_the_next_jobs(tmp_path, source, pool):
     for index in range(3):
-        run_step("threshold", *threshold_job(tmp_path / str(index), source), pool=pool)
+        run_step(threshold.run, *threshold_job(tmp_path / str(index), source), pool=pool)
     assert len(pool._workers) == 1
 
 
@@ -143,9 +144,9 @@ def test_a_failed_job_raises_the_steps_own_message(tmp_path, pool):
     broken = tmp_path / "broken.tif"
     broken.write_bytes(b"not a tiff at all")
     with pytest.raises(StepError) as in_place:
-        run_step("threshold", *threshold_job(tmp_path / "here", broken))
+        run_step(threshold.run, *threshold_job(tmp_path / "here", broken))
     with pytest.raises(StepError) as in_worker:
-        run_step("threshold", *threshold_job(tmp_path / "worker", broken), pool=pool)
+        run_step(threshold.run, *threshold_job(tmp_path / "worker", broken), pool=pool)
     assert str(in_worker.value) == str(in_place.value)
     assert str(broken) in str(in_worker.value)
     assert not (tmp_path / "worker" / "broken.tif").exists()
@@ -154,13 +155,13 @@ def test_a_failed_job_raises_the_steps_own_message(tmp_path, pool):
 
 
 def test_jobs_sent_together_run_in_order_and_stop_at_the_first_failure(tmp_path, source, pool):
-    # What rule segment (fuse_steps) sends: an image's steps in one request.
+    # What rule fused_steps (fuse_steps) sends: an image's steps in one request.
     broken = tmp_path / "broken.tif"
     broken.write_bytes(b"not a tiff at all")
     jobs = [
-        ("threshold", *threshold_job(tmp_path / "first", source)),
-        ("threshold", *threshold_job(tmp_path / "second", broken, image_id="broken")),
-        ("threshold", *threshold_job(tmp_path / "third", source)),
+        (threshold.run, *threshold_job(tmp_path / "first", source)),
+        (threshold.run, *threshold_job(tmp_path / "second", broken, image_id="broken")),
+        (threshold.run, *threshold_job(tmp_path / "third", source)),
     ]
     with pytest.raises(StepError, match="broken.tif"):
         run_jobs(jobs, pool=pool)
@@ -180,7 +181,7 @@ def test_a_worker_killed_during_a_job_fails_that_job_by_name_and_is_replaced(
 
     def run_and_keep_error():
         try:
-            run_step("threshold", *job, pool=pool)
+            run_step(threshold.run, *job, pool=pool)
         except Exception as error:  # noqa: BLE001 - checked below
             errors.append(error)
 
@@ -198,8 +199,8 @@ def test_a_worker_killed_during_a_job_fails_that_job_by_name_and_is_replaced(
     )
     assert not (tmp_path / "killed" / "cells.tif").exists()
     # the next job gets a new worker
-    run_step("threshold", *threshold_job(tmp_path / "after", source), pool=pool)
-    run_step("threshold", *threshold_job(tmp_path / "here", source))
+    run_step(threshold.run, *threshold_job(tmp_path / "after", source), pool=pool)
+    run_step(threshold.run, *threshold_job(tmp_path / "here", source))
     assert (tmp_path / "after" / "cells.tif").read_bytes() == (
         tmp_path / "here" / "cells.tif"
     ).read_bytes()
@@ -207,10 +208,10 @@ def test_a_worker_killed_during_a_job_fails_that_job_by_name_and_is_replaced(
 
 
 def test_a_worker_that_died_between_jobs_is_replaced_before_the_next(tmp_path, source, pool):
-    run_step("threshold", *threshold_job(tmp_path / "first", source), pool=pool)
+    run_step(threshold.run, *threshold_job(tmp_path / "first", source), pool=pool)
     pool._workers[0].process.kill()
     pool._workers[0].process.wait()
-    run_step("threshold", *threshold_job(tmp_path / "second", source), pool=pool)
+    run_step(threshold.run, *threshold_job(tmp_path / "second", source), pool=pool)
     assert (tmp_path / "second" / "cells.tif").read_bytes() == (
         tmp_path / "first" / "cells.tif"
     ).read_bytes()
@@ -225,10 +226,11 @@ def test_workers_exit_when_the_process_that_started_them_is_killed(tmp_path, sou
         f"""
         import sys, time
         sys.path.insert(0, {str(ROOT)!r})
-        from scripts.workers import WorkerPool
+        from scripts.runtime.workers import WorkerPool
+        from scripts.steps import threshold
         from tests.test_workers import run_step, threshold_job
         pool = WorkerPool(1, {str(ROOT)!r})
-        run_step("threshold", *threshold_job({str(job_folder)!r}, {str(source)!r}), pool=pool)
+        run_step(threshold.run, *threshold_job({str(job_folder)!r}, {str(source)!r}), pool=pool)
         print(pool._workers[0].process.pid, flush=True)
         time.sleep(600)
         """
@@ -248,7 +250,7 @@ def test_workers_exit_when_the_process_that_started_them_is_killed(tmp_path, sou
 
 def test_workers_finish_and_exit_when_the_pool_closes(tmp_path, source):
     pool = WorkerPool(1, ROOT)
-    run_step("threshold", *threshold_job(tmp_path, source), pool=pool)
+    run_step(threshold.run, *threshold_job(tmp_path, source), pool=pool)
     process = pool._workers[0].process
     pool.close()
     assert process.poll() == 0
@@ -259,8 +261,8 @@ def test_when_no_worker_can_start_the_jobs_run_in_place(tmp_path, source, monkey
     # suite's chmod 000 case: Snakemake started as 'nobody' by root).
     pool = WorkerPool(1, ROOT)
     monkeypatch.setattr(sys, "executable", str(tmp_path / "no-such-python"))
-    run_step("threshold", *threshold_job(tmp_path / "first", source), pool=pool)
-    run_step("threshold", *threshold_job(tmp_path / "second", source), pool=pool)
+    run_step(threshold.run, *threshold_job(tmp_path / "first", source), pool=pool)
+    run_step(threshold.run, *threshold_job(tmp_path / "second", source), pool=pool)
     assert pool._workers == []
     assert (tmp_path / "second" / "cells.tif").read_bytes() == (
         tmp_path / "first" / "cells.tif"

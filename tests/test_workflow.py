@@ -106,8 +106,8 @@ def test_outputs_are_byte_identical_across_cores_and_reruns(example_run, tmp_pat
         ([], {step: 4 for step in STEPS}, 1),
         (["job_processes=0"], {step: 4 for step in STEPS}, 0),
         (["job_processes=2"], {step: 4 for step in STEPS}, 2),
-        (["fuse_steps=True"], {"segment": 4}, 2),
-        (["fuse_steps=True", "job_processes=0"], {"segment": 4}, 0),
+        (["fuse_steps=True"], {"fused_steps": 4}, 2),
+        (["fuse_steps=True", "job_processes=0"], {"fused_steps": 4}, 0),
     ],
     ids=["default", "threads", "two-workers", "fused", "fused-threads"],
 )
@@ -118,7 +118,7 @@ def test_how_jobs_run_does_not_change_a_byte(example_run, tmp_path, config, step
     other = copy_project(tmp_path / "other")
     options = ["--config", *config] if config else []
     planned = other.planned_jobs(*options)
-    assert {rule: count for rule, count in planned.items() if rule in (*STEPS, "segment")} == step_jobs
+    assert {rule: count for rule, count in planned.items() if rule in (*STEPS, "fused_steps")} == step_jobs
     output = other.snakemake("--cores", "2", *options).stdout
     announced = re.findall(r"Per-image jobs run in (\d+) worker process", output)
     assert announced == ([str(workers)] if workers else [])

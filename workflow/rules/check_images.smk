@@ -15,14 +15,14 @@ checkpoint check_images:
         ),
     log:
         "logs/check_images.log",
-    conda:
-        ENV
     threads: 2
     resources:
-        mem_mb=check_images_mem_mb,
-        runtime=check_images_runtime_min,
+        mem_mb=RESOURCES.check_images_mem_mb,
+        runtime=RESOURCES.check_images_runtime_min,
     params:
+        **PARAMS["check_images"],
         ids=list(IMAGES),
-        reading=READING,
     run:
-        step_module("check_images").run(input, output, params, log, threads)
+        from scripts.tables import check_images
+
+        check_images.run(input, output, params, log, threads)

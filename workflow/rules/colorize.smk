@@ -8,16 +8,14 @@ rule colorize:
         "logs/colorize/{image}.log",
     group:
         "per_image"
-    conda:
-        ENV
     threads: 1
     resources:
-        mem_mb=mem_mb("colorize"),
-        runtime=runtime_min,
+        mem_mb=RESOURCES.mem_mb("colorize"),
+        runtime=RESOURCES.runtime_min(),
     params:
-        settings=SETTINGS["colorize"],
-        reading=READING,
+        **PARAMS["colorize"],
         source=source_image,
-        compression=COMPRESSION,
     run:
-        run_step("colorize", input, output, params, log)
+        from scripts.steps import colorize
+
+        run_job(colorize.run, input, output, params, log)

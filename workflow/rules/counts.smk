@@ -5,14 +5,14 @@ rule counts:
         csv="results/counts.csv",
     log:
         "logs/counts.log",
-    conda:
-        ENV
     threads: 1
     resources:
         mem_mb=500,
         runtime=10,
     run:
-        step_module("counts").run(input, output, log)
+        from scripts.tables import counts
+
+        counts.run(input, output, log)
 
 
 # Every object of every image (measure.enabled), from the label step's
@@ -24,11 +24,11 @@ rule objects:
         csv="results/objects.csv",
     log:
         "logs/objects.log",
-    conda:
-        ENV
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
     run:
-        step_module("objects").run(input, output, log)
+        from scripts.tables import objects
+
+        objects.run(input, output, log)

@@ -13,15 +13,13 @@ rule evaluate:
         summary="results/evaluation_summary.csv",
     log:
         "logs/evaluate.log",
-    conda:
-        ENV
     threads: 1
     resources:
-        mem_mb=evaluate_mem_mb,
+        mem_mb=RESOURCES.evaluate_mem_mb,
         runtime=30,
     params:
-        # a dict: Snakemake would read {image} in a plain string as a wildcard
-        evaluation=EVALUATION,
-        max_pixels=config["max_pixels"],
+        **PARAMS["evaluate"],
     run:
-        step_module("evaluate").run(input, output, params, log)
+        from scripts.tables import evaluate
+
+        evaluate.run(input, output, params, log)

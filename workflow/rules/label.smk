@@ -11,18 +11,15 @@ rule label:
         "logs/label/{image}.log",
     group:
         "per_image"
-    conda:
-        ENV
     threads: 1
     resources:
-        mem_mb=mem_mb("label"),
-        runtime=runtime_min,
+        mem_mb=RESOURCES.mem_mb("label"),
+        runtime=RESOURCES.runtime_min(),
     params:
-        settings=SETTINGS["label"],
-        measure=MEASURE,
-        reading=READING,
+        **PARAMS["label"],
         image_id="{image}",
         source=source_image,
-        compression=COMPRESSION,
     run:
-        run_step("label", input, output, params, log)
+        from scripts.steps import label
+
+        run_job(label.run, input, output, params, log)

@@ -8,16 +8,14 @@ rule morphology:
         "logs/morphology/{image}.log",
     group:
         "per_image"
-    conda:
-        ENV
     threads: 1
     resources:
-        mem_mb=mem_mb("morphology"),
-        runtime=runtime_min,
+        mem_mb=RESOURCES.mem_mb("morphology"),
+        runtime=RESOURCES.runtime_min(),
     params:
-        settings=SETTINGS["morphology"],
-        cleanup=CLEANUP,
+        **PARAMS["morphology"],
         source=source_image,
-        compression=COMPRESSION,
     run:
-        run_step("morphology", input, output, params, log)
+        from scripts.steps import morphology
+
+        run_job(morphology.run, input, output, params, log)

@@ -3,9 +3,7 @@
 # first report.max_images ids in sorted order only (report_outputs() in
 # common.smk); any other image's can be asked for by name.
 
-# Recorded in results/report/software.tsv; a params of the rule, so an
-# upgrade rewrites the file.
-SOFTWARE = step_module("report_parameters").software_versions()
+from scripts.report.parameters import software_versions
 
 
 rule report_image:
@@ -38,20 +36,17 @@ rule report_image:
         "logs/report/{image}.log",
     group:
         "per_image"
-    conda:
-        ENV
     threads: 1
     resources:
-        mem_mb=mem_mb("report_image"),
-        runtime=runtime_min,
+        mem_mb=RESOURCES.mem_mb("report_image"),
+        runtime=RESOURCES.runtime_min(),
     params:
-        steps=STEPS,
-        colors=SETTINGS["colorize"]["colors"],
-        percentiles=SETTINGS["rescale"]["percentiles"],
-        reading=READING,
+        **PARAMS["report_image"],
         source=source_image,
     run:
-        run_step("report_image", input, output, params, log)
+        from scripts.report import image
+
+        run_job(image.run, input, output, params, log)
 
 
 rule report_counts:
@@ -74,14 +69,14 @@ rule report_counts:
         ),
     log:
         "logs/report/counts.log",
-    conda:
-        ENV
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
     run:
-        step_module("report_counts").run(input, output, log)
+        from scripts.report import counts
+
+        counts.run(input, output, log)
 
 
 rule report_parameters:
@@ -108,16 +103,15 @@ rule report_parameters:
         ),
     log:
         "logs/report/parameters.log",
-    conda:
-        ENV
     threads: 1
     resources:
         mem_mb=500,
         runtime=10,
     params:
-        config=canonical(
-            {key: value for key, value in config.items() if key not in EXECUTION_KEYS}
-        ),
-        software=SOFTWARE,
+        **PARAMS["report_parameters"],
+        # an upgrade of a package rewrites the file
+        software=software_versions(),
     run:
-        step_module("report_parameters").run(output, params, log)
+        from scripts.report import parameters
+
+        parameters.run(output, params, log)

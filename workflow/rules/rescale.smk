@@ -7,15 +7,14 @@ rule rescale:
         "logs/rescale/{image}.log",
     group:
         "per_image"
-    conda:
-        ENV
     threads: 1
     resources:
-        mem_mb=mem_mb("rescale"),
-        runtime=runtime_min,
+        mem_mb=RESOURCES.mem_mb("rescale"),
+        runtime=RESOURCES.runtime_min(),
     params:
-        settings=SETTINGS["rescale"],
+        **PARAMS["rescale"],
         source=source_image,
-        compression=COMPRESSION,
     run:
-        run_step("rescale", input, output, params, log)
+        from scripts.steps import rescale
+
+        run_job(rescale.run, input, output, params, log)

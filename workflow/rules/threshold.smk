@@ -8,19 +8,15 @@ rule threshold:
         "logs/threshold/{image}.log",
     group:
         "per_image"
-    conda:
-        ENV
     threads: 1
     resources:
-        mem_mb=mem_mb("threshold"),
-        runtime=runtime_min,
+        mem_mb=RESOURCES.mem_mb("threshold"),
+        runtime=RESOURCES.runtime_min(),
     params:
-        settings=SETTINGS["threshold"],
-        preprocess=PREPROCESS,
-        diameter=DIAMETER,
-        reading=READING,
+        **PARAMS["threshold"],
         source=source_image,
         image_id="{image}",
-        compression=COMPRESSION,
     run:
-        run_step("threshold", input, output, params, log)
+        from scripts.steps import threshold
+
+        run_job(threshold.run, input, output, params, log)

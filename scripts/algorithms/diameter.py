@@ -1,0 +1,162 @@
+"""The expected object diameter ``d``: every size of the nuclei chain follows it.
+
+``diameter: auto`` estimates ``d`` per image (:func:`estimate_object_diameter`,
+from a quick first-pass segmentation); a number in the config is converted
+to pixels (:func:`scripts.units.diameter_in_px`). The threshold step finds
+``d`` once per image (:func:`expected_diameter_px`) and records it for the
+later steps. Pure functions on numpy arrays; no file I/O.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage as ndi
+from skimage import filters
+
+from scripts import units
+from scripts.algorithms.checks import (
+    check_connectivity,
+    check_image,
+    check_lengths,
+    check_mask,
+    check_number,
+)
+from scripts.algorithms.cleanup import fill_holes
+from scripts.algorithms.preprocess import gaussian_smooth
+
+#: ``diameter: auto`` on an image where the estimate finds no object.
+FALLBACK_DIAMETER_PX = 20.0
+#: Smoothing of the first pass of :func:`estimate_object_diameter`, pixels.
+FIRST_PASS_SIGMA_PX = 1.0
+#: Smoothing of the second pass, as a fraction of the first estimate.
+REFINE_SIGMA_D = 0.1
+
+
+def expected_diameter_px(image, value="auto", unit="px", pixel_size_um=None):
+    """The expected object diameter ``d`` of one image, in pixels.
+
+    Parameters
+    ----------
+    image : ndarray, shape (Y, X) or (Z, Y, X)
+        The raw gray image.
+    value : "auto" or float
+        ``auto`` estimates ``d`` with
+        :func:`estimate_object_diameter`; a number is
+        taken as it is, in `unit`.
+    unit : {"px", "um"}
+    pixel_size_um : float or None
+        Needed for a number in ``um``.
+
+    Returns
+    -------
+    diameter_px : float
+    source : str
+        ``"estimated"``, ``"fallback"`` (auto found no object: the
+        :data:`scripts.FALLBACK_DIAMETER_PX`) or ``"config"``.
+    """
+    if value != "auto":
+        return units.diameter_in_px(value, unit, pixel_size_um), "config"
+    estimate = estimate_object_diameter(image)
+    if np.isfinite(estimate):
+        return float(estimate), "estimated"
+    return FALLBACK_DIAMETER_PX, "fallback"
+
+
+def estimate_object_diameter(
+    image,
+    *,
+    smooth_sigma_px=FIRST_PASS_SIGMA_PX,
+    refine_sigma_d=REFINE_SIGMA_D,
+    min_area_px=9,
+):
+    """Typical object diameter of an image from a quick first-pass segmentation.
+
+    Pass: Gaussian smoothing, Otsu threshold, fill holes, then
+    :func:`estimate_diameter_px` -- twice the median, over
+    objects, of the largest inscribed radius. Clumps of touching nuclei do
+    not inflate it (a clump is as thick as one nucleus) and a few debris
+    specks do not move the median. For elongated nuclei it is the short-axis
+    width, which is what smoothing and splitting should scale with.
+
+    The pass runs twice: first with `smooth_sigma_px`, then with a sigma of
+    ``refine_sigma_d`` times the first estimate (if larger), so that noise and
+    texture are smoothed at the scale of the objects themselves. This makes
+    the estimate follow the magnification (an image upscaled 2x gives a
+    diameter 1.8-2.0x as large on the test data) instead of the noise.
+
+    Parameters
+    ----------
+    image : ndarray, shape (Y, X) or (Z, Y, X), integer or float dtype
+        Raw intensities, bright objects on a dark background.
+    smooth_sigma_px : float
+        Gaussian sigma of the first pass, pixels.
+    refine_sigma_d : float
+        Sigma of the second pass as a fraction of the first estimate; 0 skips
+        the second pass.
+    min_area_px : float
+        Objects smaller than this are ignored, pixels.
+
+    Returns
+    -------
+    float
+        Diameter in pixels, or ``nan`` for a constant image or one without
+        objects of at least `min_area_px` pixels (callers should then fall
+        back to a configured default).
+    """
+    image = check_image(image)
+    sigma = check_lengths("smooth_sigma_px", smooth_sigma_px)
+    refine = check_lengths("refine_sigma_d", refine_sigma_d)
+    diameter = _diameter_pass(image, sigma, min_area_px)
+    if refine > 0 and np.isfinite(diameter) and refine * diameter > sigma:
+        second = _diameter_pass(image, refine * diameter, min_area_px)
+        if np.isfinite(second):
+            diameter = second
+    return diameter
+
+
+def _diameter_pass(image, sigma, min_area_px):
+    smoothed = gaussian_smooth(image, sigma)
+    if smoothed.size == 0 or float(smoothed.min()) == float(smoothed.max()):
+        return float("nan")
+    mask = fill_holes(smoothed > filters.threshold_otsu(smoothed))
+    return estimate_diameter_px(mask, min_area_px=min_area_px)
+
+
+def estimate_diameter_px(mask, *, connectivity=None, min_area_px=9):
+    """Typical object diameter of a (first-pass) foreground mask, in pixels.
+
+    Twice the median, over connected components, of each component's largest
+    inscribed radius (the maximum of its Euclidean distance transform; for a
+    digital disc this gives its diameter within 0.5 px). Unlike the median equivalent
+    diameter it is not inflated by clumps of touching objects (a clump of
+    round nuclei has the inscribed radius of one nucleus), and it costs one
+    EDT (about 5 ms for 512x512).
+
+    Parameters
+    ----------
+    mask : ndarray of bool, shape (Y, X) or (Z, Y, X)
+    connectivity : int or None
+        Component connectivity; ``None`` = full.
+    min_area_px : float
+        Components smaller than this (pixels) are ignored (noise specks).
+
+    Returns
+    -------
+    float
+        Diameter in pixels -- for elongated objects the width across the
+        short axis --, or ``nan`` when the mask has no component of at least
+        `min_area_px` pixels.
+    """
+    mask = check_mask(mask, ndims=(2, 3))
+    connectivity = check_connectivity(connectivity, mask.ndim)
+    min_area = check_number("min_area_px", min_area_px, allow_none=False)
+    footprint = ndi.generate_binary_structure(mask.ndim, connectivity)
+    labels, n = ndi.label(mask, footprint)
+    if n == 0:
+        return float("nan")
+    dist = ndi.distance_transform_edt(mask)
+    areas = np.bincount(labels.ravel(), minlength=n + 1)[1:]
+    radii = ndi.maximum(dist, labels, np.arange(1, n + 1))[areas >= min_area]
+    if radii.size == 0:
+        return float("nan")
+    return float(2.0 * np.median(radii))

@@ -1,0 +1,568 @@
+"""Pictures for checking a segmentation by eye: the report's QC figures.
+
+Pure functions turn arrays into display arrays (uint8 gray or RGB) and
+matplotlib figures; :func:`save_figure` and :func:`save_png` write them
+atomically and deterministically (fixed dpi, no "Software" or date metadata:
+the same input gives the same bytes). The Snakemake entry points that read
+the files are in ``scripts/report_image.py`` and ``scripts/report_counts.py``.
+
+Colours follow the TIFFs: masks are gray 0/255 as stored, the colorize and
+rescale panels are the TIFF pixels unchanged, and object outlines are drawn
+in the colour each object has in the colorize TIFF (``colorize.colors``).
+Only the label panel uses its own palette (matplotlib's ``tab20``, label *k*
+gets colour *(k - 1) mod 20*) so that touching objects look different.
+
+Figures are built with :class:`matplotlib.figure.Figure` and the Agg canvas,
+never with ``pyplot``: jobs run as threads inside the Snakemake process (see
+README, "Design") and pyplot's global state is not thread-safe. Rendering is
+serialised by a lock as well (matplotlib promises no thread safety).
+
+Command line (README pictures)::
+
+    python -m scripts.report.figures results four_cells docs/four_cells_steps.png
+
+draws the strip of steps of one image from a finished run.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display: files only
+
+import numpy as np  # noqa: E402
+from matplotlib import colormaps  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from PIL import Image  # noqa: E402
+from skimage.segmentation import find_boundaries  # noqa: E402
+
+from scripts.algorithms.palette import TUTORIAL_COLORS, float_to_uint8, label_palette  # noqa: E402
+from scripts.imaging import atomic_path  # noqa: E402
+
+#: Resolution of every saved figure (fixed, so the bytes are too).
+DPI = 100
+#: Percentiles of the contrast stretch used to *display* raw images.
+DISPLAY_PERCENTILES = (0.5, 99.5)
+#: Step outputs drawn as label images (one colour per object).
+LABEL_STEPS = ("label", "declump")
+#: Images are subsampled to at most this many pixels per side for the strip
+#: and the histogram figure (which show them at about 240 pixels).
+PANEL_MAX_SIDE = 512
+#: Outline overlays are written at the image's own resolution, enlarged by
+#: the largest whole factor that keeps the longer side <= OVERLAY_TARGET_SIDE,
+#: or subsampled by the smallest whole factor that brings it <= OVERLAY_MAX_SIDE.
+OVERLAY_TARGET_SIDE = 800
+OVERLAY_MAX_SIDE = 1024
+#: Up to this many images, the counts plot has one bar per image.
+MAX_BARS = 60
+#: Colour of flagged values in the counts plot (images without objects).
+WARNING_COLOR = "#d62728"
+BAR_COLOR = "#4c72b0"
+
+_RENDER_LOCK = threading.RLock()
+
+
+# --------------------------------------------------------------------------
+# Display arrays
+# --------------------------------------------------------------------------
+
+
+def flatten_for_display(pixels):
+    """A 2D gray or (Y, X, 3) RGB array: 3D volumes become their maximum
+    projection along the first axis; 2D and RGB(A) arrays are kept (alpha
+    dropped)."""
+    pixels = np.asarray(pixels)
+    is_colour = pixels.ndim >= 3 and pixels.shape[-1] in (3, 4)
+    while pixels.ndim > (3 if is_colour else 2):
+        pixels = pixels.max(axis=0)
+    if is_colour:
+        pixels = pixels[..., :3]
+    return pixels
+
+
+def stretch_to_uint8(image, percentiles=DISPLAY_PERCENTILES):
+    """Gray uint8 image for display: `image` linearly stretched so that the
+    lower percentile becomes 0 and the upper 255, values outside clipped.
+
+    Parameters
+    ----------
+    image : ndarray, shape (Y, X), any real dtype
+    percentiles : (float, float) or None
+        None stretches min-max.
+
+    Returns
+    -------
+    gray : ndarray of uint8, shape (Y, X)
+        All zeros for a constant image.
+    """
+    values = np.asarray(image, dtype=np.float64)
+    if values.size == 0:
+        return np.zeros(values.shape, dtype=np.uint8)
+    if percentiles is None:
+        low, high = float(values.min()), float(values.max())
+    else:
+        low, high = (float(v) for v in np.percentile(values, percentiles))
+    if high <= low:
+        return np.zeros(values.shape, dtype=np.uint8)
+    return float_to_uint8(np.clip((values - low) / (high - low), 0, 1))
+
+
+def gray_to_rgb(gray):
+    """(Y, X) uint8 -> (Y, X, 3) uint8 with three equal planes."""
+    return np.repeat(np.asarray(gray, dtype=np.uint8)[..., None], 3, axis=-1)
+
+
+def label_display_colors(max_label):
+    """uint8 RGB table (max_label + 1, 3): black, then tab20 cycled."""
+    tab20 = np.array(colormaps["tab20"].colors, dtype=np.float64)
+    index = np.arange(max_label, dtype=np.int64) % len(tab20)
+    table = np.concatenate([np.zeros((1, 3)), tab20[index]])
+    return float_to_uint8(table)
+
+
+def labels_to_rgb(labels):
+    """Label image as RGB uint8: background black, label k tab20[(k-1) % 20]."""
+    labels = np.asarray(labels)
+    max_label = int(labels.max()) if labels.size else 0
+    return label_display_colors(max_label)[labels]
+
+
+def is_mask(pixels):
+    """True for a uint8 image whose values are all 0 or 255 (a stored mask)."""
+    return pixels.dtype == np.uint8 and bool(np.all((pixels == 0) | (pixels == 255)))
+
+
+def step_panel(step, pixels, max_side=PANEL_MAX_SIDE):
+    """(title, RGB uint8 array) showing one step's output as its TIFF does.
+
+    RGB outputs (colorize, rescale) are returned unchanged; uint8 gray outputs
+    (the 0/255 masks of threshold and morphology) as gray; label steps in
+    the label palette (:func:`labels_to_rgb`); any other gray output
+    (e.g. float) min-max stretched. Volumes are shown as their maximum
+    projection, images larger than `max_side` subsampled (every n-th pixel);
+    the title's numbers (objects, foreground fraction) count every pixel.
+    """
+    pixels = np.asarray(pixels)
+    is_colour = pixels.ndim >= 3 and pixels.shape[-1] in (3, 4)
+    label_image = step in LABEL_STEPS and not is_colour
+    mask = not is_colour and not label_image and is_mask(pixels)
+    if label_image:
+        title = f"{step} ({int(pixels.max()) if pixels.size else 0} objects)"
+    elif mask:
+        title = f"{step} ({np.count_nonzero(pixels) / max(pixels.size, 1):.1%} fg)"
+    else:
+        title = step
+    shown = flatten_for_display(pixels)
+    stride = subsample_stride(shown.shape, max_side)
+    shown = shown[::stride, ::stride]
+    if is_colour:
+        return title, np.asarray(shown, dtype=np.uint8)
+    if label_image:
+        return title, labels_to_rgb(shown)
+    if shown.dtype == np.uint8:
+        return title, gray_to_rgb(shown)
+    return title, gray_to_rgb(stretch_to_uint8(shown, None))
+
+
+def step_panels(raw, steps, max_side=PANEL_MAX_SIDE):
+    """The panels of the strip: the raw image, then one per step.
+
+    Parameters
+    ----------
+    raw : ndarray, shape (Y, X) or (Z, Y, X)
+        The raw image as read (any dtype); shown contrast-stretched between
+        the 0.5 and 99.5 percentiles so that dark images are visible.
+    steps : sequence of (str, ndarray)
+        Step name and the pixels of its output TIFF, in workflow order.
+    max_side : int
+        Larger images are subsampled to at most this many pixels per side
+        (the strip shows each panel at :data:`PANEL_SIDE` pixels).
+
+    Returns
+    -------
+    list of (str, ndarray of uint8, shape (Y', X', 3))
+        ``(Y', X') == (Y, X)`` for images up to `max_side`.
+    """
+    shown = flatten_for_display(raw)
+    stride = subsample_stride(shown.shape, max_side)
+    low, high = DISPLAY_PERCENTILES
+    panels = [
+        (
+            f"raw ({low:g}-{high:g} % stretch)",
+            gray_to_rgb(stretch_to_uint8(shown[::stride, ::stride])),
+        )
+    ]
+    panels.extend(step_panel(step, pixels, max_side) for step, pixels in steps)
+    return panels
+
+
+def subsample_stride(shape, max_side):
+    """Smallest integer stride that brings the longer side to <= max_side."""
+    return max(1, -(-max(shape[:2]) // max_side))
+
+
+def overlay_zoom(shape, target_side=OVERLAY_TARGET_SIDE, max_side=OVERLAY_MAX_SIDE):
+    """(enlarge, stride): whole factors that bring the overlay's longer side
+    near `target_side` (small images) or below `max_side` (large ones)."""
+    side = max(shape[:2])
+    if side > max_side:
+        return 1, subsample_stride(shape, max_side)
+    return max(1, target_side // max(side, 1)), 1
+
+
+def outline_overlay(raw, labels, colors=TUTORIAL_COLORS):
+    """Object outlines drawn over the contrast-stretched raw image.
+
+    Parameters
+    ----------
+    raw : ndarray, shape (Y, X)
+        Raw image (any dtype); shown as :func:`stretch_to_uint8` does.
+    labels : ndarray of int, shape (Y, X)
+        Label image, 0 = background.
+    colors : sequence of colour names
+        The colorize step's colours: the outline of label k is drawn in
+        ``colors[(k - 1) % len(colors)]``, its colour in the colorize TIFF.
+
+    Returns
+    -------
+    rgb : ndarray of uint8, shape (Y, X, 3)
+        Gray everywhere except the pixels of
+        ``skimage.segmentation.find_boundaries(labels, mode="inner")`` (the
+        object pixels that touch another label or the background), which
+        take their object's colour.
+    """
+    raw = flatten_for_display(raw)
+    labels = flatten_for_display(labels)
+    if raw.shape != labels.shape:
+        raise ValueError(f"raw shape {raw.shape} differs from label shape {labels.shape}")
+    rgb = gray_to_rgb(stretch_to_uint8(raw))
+    max_label = int(labels.max()) if labels.size else 0
+    if max_label == 0:
+        return rgb
+    palette = float_to_uint8(label_palette(max_label, colors))
+    edges = find_boundaries(labels, mode="inner")
+    rgb[edges] = palette[labels[edges]]
+    return rgb
+
+
+def display_overlay(raw, labels, colors=TUTORIAL_COLORS):
+    """:func:`outline_overlay` at a size fit for a screen (see
+    :func:`overlay_zoom`): large images are subsampled *before* the outlines
+    are found, so outlines stay one (enlarged) pixel wide and visible."""
+    enlarge, stride = overlay_zoom(np.shape(labels))
+    raw = flatten_for_display(raw)[::stride, ::stride]
+    labels = flatten_for_display(labels)[::stride, ::stride]
+    rgb = outline_overlay(raw, labels, colors)
+    if enlarge > 1:
+        rgb = np.repeat(np.repeat(rgb, enlarge, axis=0), enlarge, axis=1)
+    return rgb
+
+
+# --------------------------------------------------------------------------
+# Histograms
+# --------------------------------------------------------------------------
+
+
+def histogram_range(image):
+    """(low, high) of the histogram's x axis: the dtype's full range for
+    uint8 and uint16 (so before/after rescaling share one axis, as in the
+    tutorial's figure), else the image's own min and max."""
+    if image.dtype in (np.uint8, np.uint16):
+        return 0, int(np.iinfo(image.dtype).max)
+    if image.size == 0:
+        return 0, 0
+    return image.min().item(), image.max().item()
+
+
+def intensity_histogram(image, bins=256):
+    """Pixel counts of `image` in `bins` equal bins of :func:`histogram_range`.
+
+    Integer images are binned exactly: each bin holds ``width`` consecutive
+    integer values, ``width = ceil((high - low + 1) / bins)``, so a uint8
+    image gets one bin per value (the counts are ``np.bincount``) and a
+    uint16 image bins of 256 values. Float images use ``np.histogram``.
+
+    Returns
+    -------
+    counts : ndarray of int64, shape (n,)
+    edges : ndarray of float64, shape (n + 1,)
+        Bin k holds the values in ``[edges[k], edges[k + 1])``.
+    """
+    image = np.asarray(image)
+    low, high = histogram_range(image)
+    values = image.ravel()
+    if np.issubdtype(image.dtype, np.integer) or image.dtype == bool:
+        width = max(1, -(-(int(high) - int(low) + 1) // bins))
+        n_bins = -(-(int(high) - int(low) + 1) // width)
+        shifted = values.astype(np.int64) - int(low)
+        counts = np.bincount(shifted // width, minlength=n_bins)[:n_bins]
+        edges = int(low) + width * np.arange(n_bins + 1, dtype=np.float64)
+        return counts.astype(np.int64), edges
+    if high <= low:
+        high = low + 1.0
+    counts, edges = np.histogram(values, bins=bins, range=(float(low), float(high)))
+    return counts.astype(np.int64), edges
+
+
+def saturated_fractions(image):
+    """Fractions of pixels at the dtype's minimum and maximum (integers) or
+    at the image's min and max (floats): what a rescale clipped."""
+    if image.size == 0:
+        return 0.0, 0.0
+    if np.issubdtype(image.dtype, np.integer):
+        info = np.iinfo(image.dtype)
+        low, high = info.min, info.max
+    else:
+        low, high = image.min(), image.max()
+    return float(np.mean(image == low)), float(np.mean(image == high))
+
+
+def gray_for_display(image):
+    """uint8 gray image showing `image` on its histogram range
+    (:func:`histogram_range`: the dtype's full range for uint8/uint16, so a
+    dark image stays dark, as a viewer shows it)."""
+    low, high = histogram_range(image)
+    if high <= low:
+        return np.zeros(image.shape, dtype=np.uint8)
+    unit = (np.asarray(image, dtype=np.float64) - low) / (high - low)
+    return float_to_uint8(np.clip(unit, 0, 1))
+
+
+def _draw_histogram(axis, image):
+    counts, edges = intensity_histogram(image)
+    axis.stairs(counts, edges, fill=True, color="0.35", linewidth=0)
+    axis.set_xlim(edges[0], edges[-1])
+    axis.set_ylim(0, max(int(counts.max()), 1) * 1.05)
+    axis.set_xlabel("intensity", fontsize=8, labelpad=2)
+    axis.set_ylabel("pixels", fontsize=8, labelpad=2)
+    axis.tick_params(labelsize=7)
+    axis.ticklabel_format(axis="y", style="sci", scilimits=(-3, 4))
+    axis.yaxis.get_offset_text().set_fontsize(7)
+    cumulative = axis.twinx()
+    total = max(int(counts.sum()), 1)
+    cumulative.plot(edges[1:], np.cumsum(counts) / total, color="red", linewidth=1)
+    cumulative.set_ylim(0, 1.05)
+    cumulative.set_yticks([0, 0.5, 1])
+    cumulative.set_ylabel("cumulative fraction", fontsize=8, color="red", labelpad=2)
+    cumulative.tick_params(labelsize=7, colors="red")
+
+
+def histogram_figure(raw, rescaled, rescale_label):
+    """The tutorial's contrast figure for one image: the raw image and the
+    raw image rescaled as the ``rescale`` step is configured, each above its
+    intensity histogram (:func:`intensity_histogram`, filled) and cumulative
+    distribution (red line). Images are shown on their dtype's full range.
+
+    Parameters
+    ----------
+    raw, rescaled : ndarray, shape (Y, X) or (Z, Y, X)
+        Histograms count every pixel; volumes are shown as their maximum
+        projection.
+    rescale_label : str
+        How it was rescaled ("min-max", "percentiles 0.5-99.5").
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    figure = Figure(figsize=(8.0, 6.0), dpi=DPI)
+    low_clip, high_clip = saturated_fractions(rescaled)
+    titles = (
+        f"raw ({raw.dtype}, values {raw.min().item():g} to {raw.max().item():g})",
+        f"rescaled ({rescale_label}): {low_clip:.2%} of pixels at the\n"
+        f"minimum, {high_clip:.2%} at the maximum",
+    )
+    for column, (image, title) in enumerate(zip((raw, rescaled), titles)):
+        left = 0.08 + 0.5 * column
+        shown = flatten_for_display(image)  # 3D: maximum projection
+        stride = subsample_stride(shown.shape, PANEL_MAX_SIDE)
+        shown = gray_for_display(shown[::stride, ::stride])
+        picture = figure.add_axes((left - 0.04, 0.42, 0.44, 0.48))
+        picture.imshow(gray_to_rgb(shown), interpolation="nearest")
+        picture.set_axis_off()
+        figure.text(left + 0.18, 0.965, title, ha="center", va="top", fontsize=9)
+        _draw_histogram(figure.add_axes((left, 0.08, 0.33, 0.28)), image)
+    return figure
+
+
+# --------------------------------------------------------------------------
+# Strip of steps
+# --------------------------------------------------------------------------
+
+#: Each strip panel is fitted into a square of this many pixels.
+PANEL_SIDE = 240
+#: Height of the title band above the panels and the gap between panels (px).
+TITLE_HEIGHT = 22
+GAP = 8
+
+
+def fit_nearest(pixels, side=PANEL_SIDE):
+    """Resize to fit a `side` x `side` square, aspect kept, by picking the
+    nearest pixel (no interpolation: every output colour is an input colour)."""
+    height, width = pixels.shape[:2]
+    scale = side / max(height, width, 1)
+    out_height = max(1, round(height * scale))
+    out_width = max(1, round(width * scale))
+    rows = (2 * np.arange(out_height) + 1) * height // (2 * out_height)
+    cols = (2 * np.arange(out_width) + 1) * width // (2 * out_width)
+    return pixels[rows[:, None], cols]
+
+
+def strip_canvas(panels, side=PANEL_SIDE):
+    """The panels fitted into squares side by side on white, below a band
+    for the titles.
+
+    Returns
+    -------
+    canvas : ndarray of uint8, shape (TITLE_HEIGHT + side, n * side + (n + 1) * GAP, 3)
+    centres : list of int
+        x pixel of each panel's centre, for its title.
+    """
+    width = len(panels) * side + (len(panels) + 1) * GAP
+    canvas = np.full((TITLE_HEIGHT + side + GAP, width, 3), 255, dtype=np.uint8)
+    centres = []
+    for index, (_, pixels) in enumerate(panels):
+        fitted = fit_nearest(pixels, side)
+        left = GAP + index * (side + GAP) + (side - fitted.shape[1]) // 2
+        top = TITLE_HEIGHT + (side - fitted.shape[0]) // 2
+        canvas[top : top + fitted.shape[0], left : left + fitted.shape[1]] = fitted
+        centres.append(GAP + index * (side + GAP) + side // 2)
+    return canvas, centres
+
+
+def strip_figure(panels, side=PANEL_SIDE):
+    """The panels side by side with their titles, as a figure whose pixels
+    are those of :func:`strip_canvas` (one figure pixel per canvas pixel)."""
+    canvas, centres = strip_canvas(panels, side)
+    height, width = canvas.shape[:2]
+    figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
+    figure.figimage(canvas, 0, 0, origin="upper")
+    for (title, _), centre in zip(panels, centres):
+        figure.text(
+            centre / width, 1 - (TITLE_HEIGHT / 2) / height, title,
+            ha="center", va="center", fontsize=9,
+        )
+    return figure
+
+
+# --------------------------------------------------------------------------
+# Counts of the whole run
+# --------------------------------------------------------------------------
+
+
+def counts_figure(images, objects, flagged=None):
+    """Objects per image for the whole run.
+
+    Up to :data:`MAX_BARS` images: one horizontal bar per image, in the
+    order given (sorted ids from the counts table), the count written at the
+    bar. More images: a histogram of the counts and the counts sorted from
+    low to high (a rank plot with the median), whose size does not grow with
+    the number of images.
+
+    Parameters
+    ----------
+    images : sequence of str
+    objects : sequence of int
+    flagged : sequence of bool or None
+        Images with a note in the counts table (constant image, no objects):
+        drawn in red.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    objects = np.asarray(objects, dtype=np.int64)
+    n = len(objects)
+    flagged = np.zeros(n, dtype=bool) if flagged is None else np.asarray(flagged, bool)
+    if n <= MAX_BARS:
+        figure = Figure(figsize=(7.0, 1.2 + 0.28 * max(n, 1)))
+        axis = figure.subplots()
+        positions = np.arange(n)
+        colors = [WARNING_COLOR if flag else BAR_COLOR for flag in flagged]
+        axis.barh(positions, objects, color=colors, height=0.7)
+        axis.set_yticks(positions, labels=list(images), fontsize=8)
+        axis.invert_yaxis()
+        top = int(objects.max()) if n else 0
+        axis.set_xlim(0, max(top, 1) * 1.12)
+        for position, value in zip(positions, objects):
+            axis.text(value, position, f" {value}", va="center", fontsize=8)
+        axis.set_xlabel("objects")
+        axis.set_title(f"Objects per image ({n} images)", fontsize=10)
+        axis.spines[["top", "right"]].set_visible(False)
+    else:
+        figure = Figure(figsize=(10.0, 4.0))
+        left, right = figure.subplots(1, 2)
+        top = int(objects.max())
+        width = max(1, -(-(top + 1) // 50))
+        edges = np.arange(0, top + width + 1, width) - 0.5
+        left.hist(objects, bins=edges, color=BAR_COLOR)
+        left.set_xlabel("objects per image")
+        left.set_ylabel("images")
+        left.set_title(f"Distribution over {n} images", fontsize=10)
+        order = np.argsort(objects, kind="stable")
+        ranks = np.arange(1, n + 1)
+        right.plot(ranks, objects[order], color=BAR_COLOR, linewidth=1)
+        bad = flagged[order]
+        right.scatter(ranks[bad], objects[order][bad], color=WARNING_COLOR, s=8, zorder=3)
+        median = float(np.median(objects))
+        right.axhline(median, color="0.5", linestyle="--", linewidth=1)
+        right.text(1, median, f" median {median:g}", va="bottom", fontsize=8, color="0.3")
+        right.set_xlabel("images, sorted by count")
+        right.set_ylabel("objects")
+        right.set_title(
+            f"Sorted counts (min {objects.min()}, max {top}; "
+            f"{int(flagged.sum())} flagged in red)",
+            fontsize=10,
+        )
+        for axis in (left, right):
+            axis.spines[["top", "right"]].set_visible(False)
+    figure.tight_layout()
+    return figure
+
+
+# --------------------------------------------------------------------------
+# Writing (atomic, deterministic)
+# --------------------------------------------------------------------------
+
+
+def save_figure(figure, path, dpi=DPI):
+    """Write a figure as PNG atomically; same figure, same bytes (no
+    "Software" metadata, fixed dpi). Rendering holds a lock (thread jobs)."""
+    with _RENDER_LOCK, atomic_path(path) as tmp:
+        FigureCanvasAgg(figure)
+        figure.savefig(tmp, format="png", dpi=dpi, metadata={"Software": None})
+
+
+def render(build, path, *args, **kwargs):
+    """Build a figure with ``build(*args, **kwargs)`` and save it to `path`
+    (:func:`save_figure`), both under the rendering lock."""
+    with _RENDER_LOCK:
+        save_figure(build(*args, **kwargs), path)
+
+
+def save_png(path, rgb):
+    """Write a uint8 RGB array pixel for pixel as PNG, atomically."""
+    with atomic_path(path) as tmp:
+        Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8)).save(tmp, format="PNG")
+
+
+def main(argv=None):
+    """python -m scripts.report.figures RESULTS IMAGE_ID OUT.png: the strip of steps."""
+    from scripts.imaging import read_image, read_provenance, read_tiff
+
+    results, image_id, out = (argv or sys.argv[1:])[:3]
+    steps = ("threshold", "morphology", "label", "colorize", "rescale")
+    first = Path(results) / steps[0] / f"{image_id}.tif"
+    raw, _ = read_image(read_provenance(first)["source"])
+    arrays = [(step, read_tiff(Path(results) / step / f"{image_id}.tif")[0]) for step in steps]
+    render(strip_figure, out, step_panels(raw, arrays))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""QC figures of one image for the report: steps, outlines, histograms.
+
+Snakemake rule: ``report_image`` (``workflow/rules/report.smk``), config key
+``report.max_images`` (how many images get figures). Outputs, all PNG:
+
+- ``results/report/steps/<image>.png``: the raw image and every step's TIFF
+  side by side (:func:`scripts.figures.step_panels`);
+- ``results/report/outlines/<image>.png``: object outlines over the
+  contrast-stretched raw image (:func:`scripts.figures.display_overlay`);
+- ``results/report/histograms/<image>.png``: intensity histograms of the raw
+  image before and after the configured rescaling
+  (:func:`scripts.figures.histogram_figure`).
+"""
+
+from __future__ import annotations
+
+from scripts.report import figures
+from scripts.imaging import open_image, read_tiff
+from scripts.runtime.jobs import job_log
+from scripts.algorithms.contrast import rescale
+
+
+def rescale_label(percentiles):
+    """How the rescale step is configured, in words."""
+    if percentiles is None:
+        return "min-max"
+    low, high = percentiles
+    return f"percentiles {low:g}-{high:g}"
+
+
+def final_label_step(steps):
+    """The last step of `steps` whose output is a label image."""
+    label_steps = [step for step in steps if step in figures.LABEL_STEPS]
+    if not label_steps:
+        raise ValueError(f"no label step among {list(steps)}")
+    return label_steps[-1]
+
+
+def run(input, output, params, log):
+    """Snakemake entry point: raw image + step TIFFs -> three PNG figures."""
+    with job_log(log[0], "report_image", params.source) as note:
+        raw = open_image(input.image, **params.reading).pixels
+        arrays = [(step, read_tiff(path)[0]) for step, path in zip(params.steps, input.steps)]
+        figures.render(figures.strip_figure, output.steps, figures.step_panels(raw, arrays))
+        note(f"wrote {output.steps}")
+        labels = dict(arrays)[final_label_step(params.steps)]
+        figures.save_png(output.outlines, figures.display_overlay(raw, labels, params.colors))
+        note(f"wrote {output.outlines}")
+        figures.render(
+            figures.histogram_figure,
+            output.histogram,
+            raw,
+            rescale(raw, params.percentiles),
+            rescale_label(params.percentiles),
+        )
+        note(f"wrote {output.histogram}")

@@ -1,0 +1,183 @@
+"""Step 1, threshold: separate foreground from background with a global threshold.
+
+Snakemake rule: ``threshold`` (workflow/rules/threshold.smk), config keys
+``threshold``, ``preprocess``, ``diameter``. Output:
+``results/threshold/<image>.tif`` (uint8 mask, 0 or 255) and
+``results/threshold/<image>.json`` (the threshold value, image facts and the
+expected object diameter ``diameter_px`` the later steps use).
+
+With ``preprocess`` on, the image is smoothed and/or background-corrected
+(:mod:`scripts.algorithms.preprocess`) before the threshold; the expected diameter is
+found here, once per image, when a step needs it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from skimage import filters
+
+from scripts import units
+from scripts.algorithms.diameter import expected_diameter_px
+from scripts.algorithms.preprocess import preprocess
+from scripts.imaging import mask_to_uint8, open_image, write_json, write_tiff
+from scripts.runtime.jobs import job_log, provenance
+
+#: Global methods of ``skimage.filters`` the workflow accepts, by config name.
+METHODS = {
+    "otsu": filters.threshold_otsu,
+    "li": filters.threshold_li,
+    "yen": filters.threshold_yen,
+    "triangle": filters.threshold_triangle,
+    "isodata": filters.threshold_isodata,
+    "mean": filters.threshold_mean,
+    "minimum": filters.threshold_minimum,
+}
+#: Methods that work on the histogram; for integer images it is counted here
+#: in blocks (:func:`integer_histogram`), the same counts without the 8 bytes
+#: per pixel that skimage's own ``np.bincount`` over the whole image takes.
+HISTOGRAM_METHODS = ("otsu", "yen", "isodata", "minimum")
+
+
+def compute_threshold(image, method="otsu", value=None):
+    """Global threshold of a grayscale image.
+
+    Parameters
+    ----------
+    image : ndarray, shape (Y, X), integer or float
+    method : str
+        A key of :data:`METHODS`, or ``"manual"`` to use `value`.
+    value : float or None
+        The threshold for ``method="manual"``, in the image's own units.
+
+    Returns
+    -------
+    threshold : float or None
+        In the image's units; pixels strictly greater are foreground.
+        ``None`` when the image is constant (or the method cannot find a
+        threshold, as ``minimum`` on a histogram without two peaks): there is
+        no foreground to separate, so the mask is empty.
+    """
+    if method == "manual":
+        if value is None:
+            raise ValueError("threshold method 'manual' needs threshold.value")
+        return float(value)
+    if method not in METHODS:
+        raise ValueError(
+            f"unknown threshold method {method!r}; allowed: "
+            f"{', '.join([*METHODS, 'manual'])}"
+        )
+    if image.size == 0 or image.min() == image.max():
+        return None
+    try:
+        if method in HISTOGRAM_METHODS and np.issubdtype(image.dtype, np.integer):
+            return float(METHODS[method](hist=integer_histogram(image)))
+        return float(METHODS[method](image))
+    except RuntimeError:  # threshold_minimum: "Unable to find two maxima"
+        return None
+
+
+def integer_histogram(image, block=1 << 20):
+    """Counts of every value from the image's minimum to its maximum.
+
+    Equals ``skimage.exposure.histogram(image, source_range="image")`` for
+    integer images (what the thresholds of :data:`HISTOGRAM_METHODS` use),
+    counted `block` pixels at a time so that memory stays small.
+
+    Returns
+    -------
+    counts : ndarray of int64
+    values : ndarray of int64, ``arange(image.min(), image.max() + 1)``
+    """
+    low, high = int(image.min()), int(image.max())
+    counts = np.zeros(high - low + 1, dtype=np.int64)
+    flat = image.reshape(-1)
+    for start in range(0, flat.size, block):
+        part = flat[start : start + block].astype(np.int64)
+        part -= low
+        counts += np.bincount(part, minlength=counts.size)
+    return counts, np.arange(low, high + 1)
+
+
+def missing_threshold_reason(image, method, threshold):
+    """Why `threshold` is None ("" when it is not), for the log and the table."""
+    if threshold is not None:
+        return ""
+    if image.size == 0 or image.min() == image.max():
+        return "constant image: no threshold, no objects"
+    return f"threshold method {method!r} found no threshold (histogram without two peaks)"
+
+
+def apply_threshold(image, threshold):
+    """Boolean foreground mask ``image > threshold`` (all False if None)."""
+    if threshold is None:
+        return np.zeros(image.shape, dtype=bool)
+    return image > threshold
+
+
+def prepare(image, settings, diameter_px):
+    """The image the threshold is computed on: `image` itself, or smoothed
+    and background-corrected (float32) as the ``preprocess`` `settings` say
+    (None: off), with lengths scaled by `diameter_px`."""
+    if not settings:
+        return image
+    background = settings["background"]
+    return preprocess(
+        image,
+        smooth_sigma_px=units.smoothing_sigma_px(settings, diameter_px),
+        background_radius_px=units.background_radius_px(settings, diameter_px),
+        background_method="tophat" if background == "none" else background,
+    )
+
+
+def run(input, output, params, log):
+    """Snakemake entry point: raw image -> mask TIFF + threshold JSON."""
+    settings = params.settings
+    with job_log(log[0], "threshold", input.image) as note:
+        loaded = open_image(input.image, **params.reading)
+        image, calibration = loaded.pixels, loaded.calibration
+        for line in loaded.notes:
+            note(line)
+        note(f"read {image.shape} {image.dtype}, {calibration}")
+        recorded = dict(settings)
+        diameter_px, diameter_source = None, None
+        if params.diameter:
+            diameter_px, diameter_source = expected_diameter_px(
+                image,
+                params.diameter["value"],
+                params.diameter["unit"],
+                calibration.pixel_size_um,
+            )
+            note(f"expected diameter {diameter_px:.2f} px ({diameter_source})")
+            recorded["diameter_px"] = diameter_px
+        if params.preprocess:
+            recorded["preprocess"] = params.preprocess
+        prepared = prepare(image, params.preprocess, diameter_px)
+        threshold = compute_threshold(prepared, settings["method"], settings["value"])
+        mask = apply_threshold(prepared, threshold)
+        threshold_note = missing_threshold_reason(prepared, settings["method"], threshold)
+        if threshold_note:
+            note(f"{threshold_note}: empty mask")
+        note(f"threshold {threshold}, foreground {mask.mean():.4f}")
+        write_tiff(
+            output.mask,
+            mask_to_uint8(mask),
+            provenance("threshold", recorded, params.source),
+            calibration=calibration,
+            compression=params.compression,
+        )
+        write_json(
+            output.stats,
+            {
+                "image": params.image_id,
+                "source": params.source,
+                "threshold": threshold,
+                "threshold_method": settings["method"],
+                "threshold_note": threshold_note,
+                "shape": list(image.shape),
+                "dtype": str(image.dtype),
+                "pixel_size_um": calibration.pixel_size_um,
+                "z_spacing_um": calibration.z_spacing_um,
+                "diameter_px": diameter_px,
+                "diameter_source": diameter_source,
+            },
+        )
