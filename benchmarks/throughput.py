@@ -63,7 +63,7 @@ FLOOR_SNAKEFILE = ROOT / "benchmarks" / "floor" / "Snakefile"
 SNAP = OUT / "snapshot"
 sys.path.insert(0, str(ROOT))
 
-STEPS = ("threshold", "morphology", "label", "colorize", "rescale")
+from scripts.steps import STEPS  # noqa: E402
 
 #: Snakemake flag sets. "base": Snakemake's default scheduling with the
 #: default profile's execution and rerun settings; "profile": exactly the

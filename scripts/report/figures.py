@@ -48,8 +48,8 @@ from scripts.imaging import atomic_path  # noqa: E402
 DPI = 100
 #: Percentiles of the contrast stretch used to *display* raw images.
 DISPLAY_PERCENTILES = (0.5, 99.5)
-#: Step outputs drawn as label images (one colour per object).
-LABEL_STEPS = ("label", "declump")
+#: The step whose output is drawn as a label image (one colour per object).
+LABEL_STEP = "label"
 #: Images are subsampled to at most this many pixels per side for the strip
 #: and the histogram figure (which show them at about 240 pixels).
 PANEL_MAX_SIDE = 512
@@ -149,7 +149,7 @@ def step_panel(step, pixels, max_side=PANEL_MAX_SIDE):
     """
     pixels = np.asarray(pixels)
     is_colour = pixels.ndim >= 3 and pixels.shape[-1] in (3, 4)
-    label_image = step in LABEL_STEPS and not is_colour
+    label_image = step == LABEL_STEP and not is_colour
     mask = not is_colour and not label_image and is_mask(pixels)
     if label_image:
         title = f"{step} ({int(pixels.max()) if pixels.size else 0} objects)"
@@ -555,11 +555,12 @@ def main(argv=None):
     """python -m scripts.report.figures RESULTS IMAGE_ID OUT.png: the strip of steps."""
     from scripts.imaging import read_image, read_provenance, read_tiff
 
+    from scripts.steps import STEPS
+
     results, image_id, out = (argv or sys.argv[1:])[:3]
-    steps = ("threshold", "morphology", "label", "colorize", "rescale")
-    first = Path(results) / steps[0] / f"{image_id}.tif"
+    first = Path(results) / STEPS[0] / f"{image_id}.tif"
     raw, _ = read_image(read_provenance(first)["source"])
-    arrays = [(step, read_tiff(Path(results) / step / f"{image_id}.tif")[0]) for step in steps]
+    arrays = [(step, read_tiff(Path(results) / step / f"{image_id}.tif")[0]) for step in STEPS]
     render(strip_figure, out, step_panels(raw, arrays))
     print(f"wrote {out}")
 

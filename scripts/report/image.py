@@ -28,14 +28,6 @@ def rescale_label(percentiles):
     return f"percentiles {low:g}-{high:g}"
 
 
-def final_label_step(steps):
-    """The last step of `steps` whose output is a label image."""
-    label_steps = [step for step in steps if step in figures.LABEL_STEPS]
-    if not label_steps:
-        raise ValueError(f"no label step among {list(steps)}")
-    return label_steps[-1]
-
-
 def run(input, output, params, log):
     """Snakemake entry point: raw image + step TIFFs -> three PNG figures."""
     with job_log(log[0], "report_image", params.source) as note:
@@ -43,7 +35,7 @@ def run(input, output, params, log):
         arrays = [(step, read_tiff(path)[0]) for step, path in zip(params.steps, input.steps)]
         figures.render(figures.strip_figure, output.steps, figures.step_panels(raw, arrays))
         note(f"wrote {output.steps}")
-        labels = dict(arrays)[final_label_step(params.steps)]
+        labels = dict(arrays)[figures.LABEL_STEP]
         figures.save_png(output.outlines, figures.display_overlay(raw, labels, params.colors))
         note(f"wrote {output.outlines}")
         figures.render(
