@@ -5,7 +5,8 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# The project's config is the default from any working directory (--directory).
+configfile: f"{workflow.basedir}/config/config.yaml"
 
 
 report: "workflow/report/workflow.rst"
@@ -37,6 +38,7 @@ localrules:
     objects,
     report_counts,
     report_parameters,
+    report_evaluation,
 
 
 rule all:

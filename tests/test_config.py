@@ -306,3 +306,31 @@ def test_values_from_config_files_are_not_retyped():
 
     with pytest.raises(ConfigError, match="threshold.value: '30' is not of type"):
         load({"threshold": {"method": "manual", "value": "30"}})
+
+
+# ---------------------------------------------------------------------------
+# Relative paths from another working directory (--directory)
+# ---------------------------------------------------------------------------
+
+
+def test_paths_of_the_project_work_from_another_working_directory(tmp_path):
+    from scripts.config.load import resolve_paths
+
+    project, run = tmp_path / "project", tmp_path / "run"
+    (project / "example" / "images").mkdir(parents=True)
+    (project / "truth").mkdir()
+    (run / "mine").mkdir(parents=True)
+    given = {
+        "input": "example/images",
+        "samples": None,
+        "evaluation": {"counts": "mine/truth.csv", "labels": "truth/{image}_labels.tif"},
+    }
+    resolved = resolve_paths(given, run, project)
+    assert resolved["input"] == str(project / "example" / "images")
+    assert resolved["evaluation"]["counts"] == "mine/truth.csv"  # exists in the run folder
+    assert resolved["evaluation"]["labels"] == str(project / "truth" / "{image}_labels.tif")
+    glob = resolve_paths({"input": "example/**/*.tif"}, run, project)
+    assert glob["input"] == str(project / "example" / "**" / "*.tif")
+    assert resolve_paths({"input": "nowhere/x"}, run, project)["input"] == "nowhere/x"
+    assert resolve_paths(given, project, project) == given  # in the project: unchanged
+    assert given["input"] == "example/images"  # not changed in place

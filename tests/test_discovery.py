@@ -126,6 +126,16 @@ def test_empty_folder_is_an_error_naming_the_input(tmp_path):
     assert ".tif, .tiff, .png" in str(error.value)
 
 
+def test_a_folder_with_images_only_in_subfolders_gets_a_glob_to_take_them(tmp_path):
+    touch(tmp_path, "plate1/A01/f1.tif", "plate1/A01/f2.tif", "plate1/B02/f1.tif", "notes.txt")
+    with pytest.raises(DiscoveryError) as error:
+        discover_images(folder_config(tmp_path))
+    message = str(error.value)
+    assert "no images in the folder itself, but 3 in its subfolders" in message
+    assert f"e.g. {tmp_path / 'plate1' / 'A01' / 'f1.tif'}" in message
+    assert f"--config 'input={tmp_path}/**/*.tif'" in message
+
+
 def test_folder_without_matching_suffixes_is_an_error(tmp_path):
     touch(tmp_path, "notes.txt", "image.jpg")
     with pytest.raises(DiscoveryError, match="no images found"):

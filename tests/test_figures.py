@@ -154,11 +154,35 @@ def test_outline_overlay_marks_exactly_the_object_boundaries(scene):
     assert edges[labels == 2].any() and edges[labels == 3].any()
 
 
-def test_outlines_have_the_colours_of_the_colorize_tiff(scene):
+def luminance(rgb):
+    return (np.asarray(rgb, dtype=np.float64) / 255) @ np.array([0.2125, 0.7154, 0.0721])
+
+
+def test_outlines_have_the_colours_of_the_colorize_tiff_made_visible(scene):
     raw, labels, _ = scene
     overlay = figures.outline_overlay(raw, labels, COLORS)
     edges = find_boundaries(labels, mode="inner")
-    np.testing.assert_array_equal(overlay[edges], colorize_labels(labels, COLORS)[edges])
+    tiff_colours = colorize_labels(labels, COLORS)[edges]
+    # A dark image: every outline at least the target luminance (the
+    # tutorial's dark green is lightened), each the colorize colour mixed with
+    # white, so the strongest channel stays the strongest (same hue).
+    assert luminance(overlay[edges]).min() >= figures.OUTLINE_LUMINANCE[0] - 0.01
+    np.testing.assert_array_equal(overlay[edges].argmax(axis=1), tiff_colours.argmax(axis=1))
+    assert np.all(overlay[edges].astype(int) >= tiff_colours)
+    light = luminance(tiff_colours) >= figures.OUTLINE_LUMINANCE[0]
+    np.testing.assert_array_equal(overlay[edges][light], tiff_colours[light])
+
+
+def test_outlines_on_a_bright_image_are_darkened():
+    labels = np.zeros((40, 40), dtype=np.uint16)
+    labels[10:30, 10:30] = 1
+    labels[12:20, 32:38] = 2
+    # Bright background, darker objects (e.g. a brightfield or inverted image).
+    raw = np.random.default_rng(1).integers(200, 256, labels.shape).astype(np.uint8)
+    raw[labels > 0] = 60
+    overlay = figures.outline_overlay(raw, labels, ["yellow", "green"])
+    edges = find_boundaries(labels, mode="inner")
+    assert luminance(overlay[edges]).max() <= figures.OUTLINE_LUMINANCE[1] + 0.01
 
 
 def test_overlay_without_objects_is_the_stretched_raw_image(scene):
@@ -244,12 +268,17 @@ def test_strip_png_holds_the_panels_pixel_for_pixel(scene, tmp_path):
     panels = figures.step_panels(raw, steps)
     path = tmp_path / "strip.png"
     figures.render(figures.strip_figure, path, panels)
-    canvas, centres = figures.strip_canvas(panels)
+    canvas, anchors = figures.strip_canvas(panels)
     saved = np.asarray(Image.open(path).convert("RGB"))
     assert saved.shape == canvas.shape
-    # Below the title band the PNG is the canvas: the TIFF colours, unchanged.
-    band = figures.TITLE_HEIGHT
-    np.testing.assert_array_equal(saved[band:], canvas[band:])
+    # Inside the panels the PNG is the canvas: the TIFF colours, unchanged.
+    side, per_row = figures.PANEL_SIDE, figures.PANELS_PER_ROW
+    for index, (x, y) in enumerate(anchors):
+        top, left = y + figures.TITLE_HEIGHT // 2, x - side // 2
+        np.testing.assert_array_equal(
+            saved[top : top + side, left : left + side], canvas[top : top + side, left : left + side]
+        )
+    assert len(anchors) == 6 and anchors[per_row][1] > anchors[0][1]  # two rows of three
     colorize_panel = figures.fit_nearest(panels[4][1])
     colours = {tuple(c) for c in colorize_panel.reshape(-1, 3)}
     assert colours <= {tuple(c) for c in panels[4][1].reshape(-1, 3)}

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import glob
+import os
+from collections import Counter
 from pathlib import Path
 
 GLOB_CHARACTERS = set("*?[")
@@ -120,6 +122,23 @@ def index_images(pairs, origin):
     return dict(sorted(images.items()))
 
 
+def images_in_subfolders(folder, extensions):
+    """Files with an allowed suffix in the subfolders of `folder` (not in the
+    folder itself), sorted: what a recursive glob would take."""
+    allowed = {ext.lower() for ext in extensions}
+    found = []
+    for root, folders, files in os.walk(folder):
+        folders[:] = sorted(name for name in folders if not name.startswith("."))
+        if Path(root) == Path(folder):
+            continue
+        found.extend(
+            str(Path(root, name))
+            for name in sorted(files)
+            if Path(name).suffix.lower() in allowed and not name.startswith(".")
+        )
+    return found
+
+
 def discover_images(config):
     """Dict id -> path of every image the configuration selects, sorted by id."""
     if config.get("samples"):
@@ -130,4 +149,14 @@ def discover_images(config):
     origin = (
         f"input {config['input']!r} (extensions {', '.join(config['extensions'])})"
     )
+    if not candidates and Path(config["input"]).is_dir():
+        nested = images_in_subfolders(config["input"], config["extensions"])
+        if nested:
+            suffix = Counter(Path(path).suffix for path in nested).most_common(1)[0][0]
+            pattern = str(Path(config["input"]) / "**" / f"*{suffix}")
+            raise DiscoveryError(
+                f"{origin}: no images in the folder itself, but {len(nested)} in its "
+                f"subfolders (e.g. {nested[0]}): to take them, set input to a "
+                f"glob, e.g. --config 'input={pattern}'"
+            )
     return index_images(((image_id(path), path) for path in candidates), origin)

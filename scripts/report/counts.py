@@ -3,8 +3,8 @@
 Snakemake rule: ``report_counts`` (``workflow/rules/report.smk``). Reads
 ``results/counts.csv``; writes ``results/report/counts.png`` (objects per
 image, :func:`scripts.figures.counts_figure`) and
-``results/report/counts.html`` (the table, which the report viewer shows;
-it offers the CSV itself only as a download).
+``results/report/counts.html`` (the table, numbers rounded for reading,
+with the CSV itself, every digit kept, as a download inside the page).
 """
 
 from __future__ import annotations
@@ -22,9 +22,29 @@ NUMERIC_COLUMNS = (
     "objects",
     "threshold",
     "foreground_fraction",
+    "depth",
     "height",
     "width",
     "pixel_size_um",
+    "z_spacing_um",
+    "diameter_px",
+)
+#: How the page shows a number of these columns (the CSV keeps every digit).
+ROUNDED = {
+    "threshold": "{:.4g}",
+    "foreground_fraction": "{:.4f}",
+    "pixel_size_um": "{:.4g}",
+    "z_spacing_um": "{:.4g}",
+    "diameter_px": "{:.1f}",
+}
+#: What the columns that are easy to misread mean.
+COLUMN_NOTES = (
+    "threshold: in the intensity units of the image the threshold was computed "
+    "on (after smoothing and background correction when they are on). "
+    "foreground_fraction: the fraction of the image inside objects of the label "
+    "image, so after morphology and cleanup; the threshold step's own foreground "
+    "fraction, before them, is in its log (logs/threshold/<image>.log). "
+    "diameter_px: the expected object diameter d the steps used, when one needed it."
 )
 
 
@@ -51,13 +71,27 @@ def plural(count, noun):
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-def counts_html(rows, columns):
-    """The counts table as an HTML page, rows with a note highlighted."""
-    body = report_html.paragraph(summary(rows), "summary") + report_html.table(
-        columns,
-        [[row[name] for name in columns] for row in rows],
-        numeric=NUMERIC_COLUMNS,
-        flagged=[bool(row["note"]) for row in rows],
+def shown(column, value):
+    """The text of one cell on the page: numbers of :data:`ROUNDED` columns
+    rounded, everything else as in the CSV."""
+    if value == "" or column not in ROUNDED:
+        return value
+    return ROUNDED[column].format(float(value))
+
+
+def counts_html(rows, columns, csv_text=None):
+    """The counts table as an HTML page, rows with a note highlighted, and
+    `csv_text` (the CSV file) as a download."""
+    body = (
+        report_html.paragraph(summary(rows), "summary")
+        + (report_html.download_link("counts.csv", csv_text) if csv_text else "")
+        + report_html.table(
+            columns,
+            [[shown(name, row[name]) for name in columns] for row in rows],
+            numeric=NUMERIC_COLUMNS,
+            flagged=[bool(row["note"]) for row in rows],
+        )
+        + report_html.paragraph(COLUMN_NOTES, "note")
     )
     return report_html.page("Objects per image (results/counts.csv)", body)
 
@@ -76,5 +110,5 @@ def run(input, output, log):
             [int(row["objects"]) for row in rows],
             [bool(row["note"]) for row in rows],
         )
-        write_text(output.table, counts_html(rows, columns))
+        write_text(output.table, counts_html(rows, columns, text))
         note(summary(rows))

@@ -215,6 +215,31 @@ def overlay_zoom(shape, target_side=OVERLAY_TARGET_SIDE, max_side=OVERLAY_MAX_SI
     return max(1, target_side // max(side, 1)), 1
 
 
+#: Least luminance of an outline on a dark image, and most on a bright one
+#: (0..1, the ITU-R BT.709 weights of scikit-image's rgb2gray).
+OUTLINE_LUMINANCE = (0.6, 0.35)
+
+
+def contrasting_colors(palette, background):
+    """The colours of `palette` (uint8 RGB rows) made to stand out against a
+    gray `background` (0..255): on a dark image (below mid-gray) a colour
+    darker than :data:`OUTLINE_LUMINANCE`'s first value is mixed with white
+    until it reaches it, on a bright image one lighter than the second is
+    mixed with black. The hue is kept, so an outline's colour still names
+    its object's colour in the colorize TIFF."""
+    rgb = palette.astype(np.float64) / 255
+    luminance = rgb @ np.array([0.2125, 0.7154, 0.0721])
+    if background < 128:
+        target = OUTLINE_LUMINANCE[0]
+        mix = np.clip((target - luminance) / np.maximum(1 - luminance, 1e-9), 0, 1)
+        rgb = rgb + (1 - rgb) * mix[:, None]
+    else:
+        target = OUTLINE_LUMINANCE[1]
+        mix = np.clip((luminance - target) / np.maximum(luminance, 1e-9), 0, 1)
+        rgb = rgb * (1 - mix[:, None])
+    return float_to_uint8(rgb)
+
+
 def outline_overlay(raw, labels, colors=TUTORIAL_COLORS):
     """Object outlines drawn over the contrast-stretched raw image.
 
@@ -234,7 +259,8 @@ def outline_overlay(raw, labels, colors=TUTORIAL_COLORS):
         Gray everywhere except the pixels of
         ``skimage.segmentation.find_boundaries(labels, mode="inner")`` (the
         object pixels that touch another label or the background), which
-        take their object's colour.
+        take their object's colour, lightened on a dark image and darkened
+        on a bright one (:func:`contrasting_colors`).
     """
     raw = flatten_for_display(raw)
     labels = flatten_for_display(labels)
@@ -244,7 +270,8 @@ def outline_overlay(raw, labels, colors=TUTORIAL_COLORS):
     max_label = int(labels.max()) if labels.size else 0
     if max_label == 0:
         return rgb
-    palette = float_to_uint8(label_palette(max_label, colors))
+    gray = rgb[..., 0]
+    palette = contrasting_colors(float_to_uint8(label_palette(max_label, colors)), np.median(gray))
     edges = find_boundaries(labels, mode="inner")
     rgb[edges] = palette[labels[edges]]
     return rgb
@@ -395,10 +422,16 @@ def histogram_figure(raw, rescaled, rescale_label):
 # --------------------------------------------------------------------------
 
 #: Each strip panel is fitted into a square of this many pixels.
-PANEL_SIDE = 240
-#: Height of the title band above the panels and the gap between panels (px).
+PANEL_SIDE = 360
+#: Panels per row of the strip: the raw image and five steps in two rows.
+PANELS_PER_ROW = 3
+#: Height of the band above each row of panels (their titles), of the
+#: header band (the image id, up to two lines) and the gap between panels (px).
 TITLE_HEIGHT = 22
+HEADER_HEIGHT = 36
 GAP = 8
+#: Characters of the image id per header line before it wraps.
+HEADER_CHARACTERS = 100
 
 
 def fit_nearest(pixels, side=PANEL_SIDE):
@@ -413,40 +446,55 @@ def fit_nearest(pixels, side=PANEL_SIDE):
     return pixels[rows[:, None], cols]
 
 
-def strip_canvas(panels, side=PANEL_SIDE):
-    """The panels fitted into squares side by side on white, below a band
-    for the titles.
+def strip_canvas(panels, side=PANEL_SIDE, per_row=PANELS_PER_ROW):
+    """The panels fitted into squares on white, `per_row` to a row, each row
+    below a band for its titles, all below a header band.
 
     Returns
     -------
-    canvas : ndarray of uint8, shape (TITLE_HEIGHT + side, n * side + (n + 1) * GAP, 3)
-    centres : list of int
-        x pixel of each panel's centre, for its title.
+    canvas : ndarray of uint8, shape (HEADER_HEIGHT + rows * (TITLE_HEIGHT +
+        side + GAP), per_row * side + (per_row + 1) * GAP, 3)
+    anchors : list of (int, int)
+        (x, y) pixel of the centre of each panel's title.
     """
-    width = len(panels) * side + (len(panels) + 1) * GAP
-    canvas = np.full((TITLE_HEIGHT + side + GAP, width, 3), 255, dtype=np.uint8)
-    centres = []
+    rows = -(-len(panels) // per_row)
+    row_height = TITLE_HEIGHT + side + GAP
+    width = per_row * side + (per_row + 1) * GAP
+    canvas = np.full((HEADER_HEIGHT + rows * row_height, width, 3), 255, dtype=np.uint8)
+    anchors = []
     for index, (_, pixels) in enumerate(panels):
+        row, column = divmod(index, per_row)
         fitted = fit_nearest(pixels, side)
-        left = GAP + index * (side + GAP) + (side - fitted.shape[1]) // 2
-        top = TITLE_HEIGHT + (side - fitted.shape[0]) // 2
+        cell_left = GAP + column * (side + GAP)
+        cell_top = HEADER_HEIGHT + row * row_height + TITLE_HEIGHT
+        top = cell_top + (side - fitted.shape[0]) // 2
+        left = cell_left + (side - fitted.shape[1]) // 2
         canvas[top : top + fitted.shape[0], left : left + fitted.shape[1]] = fitted
-        centres.append(GAP + index * (side + GAP) + side // 2)
-    return canvas, centres
+        anchors.append((cell_left + side // 2, cell_top - TITLE_HEIGHT // 2))
+    return canvas, anchors
 
 
-def strip_figure(panels, side=PANEL_SIDE):
-    """The panels side by side with their titles, as a figure whose pixels
-    are those of :func:`strip_canvas` (one figure pixel per canvas pixel)."""
-    canvas, centres = strip_canvas(panels, side)
+def wrap_id(image_id, width=HEADER_CHARACTERS):
+    """The image id in lines of at most `width` characters (ids have no
+    spaces to break at, e.g. DSB2018's 64 hex digits)."""
+    return "\n".join(image_id[start : start + width] for start in range(0, len(image_id), width)) or " "
+
+
+def strip_figure(panels, side=PANEL_SIDE, image_id=""):
+    """The panels in a grid with their titles under a header naming the
+    image, as a figure whose pixels are those of :func:`strip_canvas` (one
+    figure pixel per canvas pixel) outside the text."""
+    canvas, anchors = strip_canvas(panels, side)
     height, width = canvas.shape[:2]
     figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
     figure.figimage(canvas, 0, 0, origin="upper")
-    for (title, _), centre in zip(panels, centres):
+    if image_id:
         figure.text(
-            centre / width, 1 - (TITLE_HEIGHT / 2) / height, title,
-            ha="center", va="center", fontsize=9,
+            GAP / width, 1 - (HEADER_HEIGHT / 2) / height, wrap_id(image_id),
+            ha="left", va="center", fontsize=9, fontweight="bold", linespacing=1.1,
         )
+    for (title, _), (x, y) in zip(panels, anchors):
+        figure.text(x / width, 1 - y / height, title, ha="center", va="center", fontsize=10)
     return figure
 
 
@@ -525,6 +573,61 @@ def counts_figure(images, objects, flagged=None):
     return figure
 
 
+def evaluation_figure(true_counts, found_counts, f1=None, datasets=None):
+    """Found against true counts, one point per image (the diagonal is a
+    perfect count), and, when instance masks gave an F1 for some images, the
+    F1 at the configured IoU per image sorted from low to high.
+
+    Parameters
+    ----------
+    true_counts, found_counts : sequence of int
+    f1 : sequence of float or None
+        NaN for images without a true label image.
+    datasets : sequence of str or None
+        Colours the points by data set (evaluation.counts' column dataset).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    true_counts = np.asarray(true_counts, dtype=np.float64)
+    found_counts = np.asarray(found_counts, dtype=np.float64)
+    f1 = np.asarray(f1 if f1 is not None else [], dtype=np.float64)
+    has_f1 = f1.size and bool(np.isfinite(f1).any())
+    figure = Figure(figsize=(10.0 if has_f1 else 5.2, 4.4))
+    axes = figure.subplots(1, 2 if has_f1 else 1)
+    counts_axis = axes[0] if has_f1 else axes
+    names = list(datasets) if datasets is not None else [""] * len(true_counts)
+    top = max(float(true_counts.max(initial=0)), float(found_counts.max(initial=0)), 1.0)
+    counts_axis.plot([0, top * 1.05], [0, top * 1.05], color="0.6", linewidth=1, zorder=1)
+    for index, name in enumerate(sorted(set(names))):
+        chosen = np.array([n == name for n in names])
+        counts_axis.scatter(
+            true_counts[chosen], found_counts[chosen], s=14, zorder=2,
+            color=colormaps["tab10"](index % 10), label=name or None,
+        )
+    if any(names):
+        counts_axis.legend(fontsize=7, frameon=False)
+    counts_axis.set_xlim(0, top * 1.05)
+    counts_axis.set_ylim(0, top * 1.05)
+    counts_axis.set_xlabel("true objects")
+    counts_axis.set_ylabel("objects found")
+    counts_axis.set_title(f"Counts of {len(true_counts)} images (diagonal: exact)", fontsize=10)
+    if has_f1:
+        values = np.sort(f1[np.isfinite(f1)])
+        right = axes[1]
+        right.plot(np.arange(1, values.size + 1), values, marker="o", markersize=3,
+                   color=BAR_COLOR, linewidth=1)
+        right.set_ylim(0, 1.02)
+        right.set_xlabel("images, sorted by F1")
+        right.set_ylabel("F1")
+        right.set_title(f"F1 of {values.size} images with true labels", fontsize=10)
+    for axis in np.atleast_1d(axes):
+        axis.spines[["top", "right"]].set_visible(False)
+    figure.tight_layout()
+    return figure
+
+
 # --------------------------------------------------------------------------
 # Writing (atomic, deterministic)
 # --------------------------------------------------------------------------
@@ -561,7 +664,7 @@ def main(argv=None):
     first = Path(results) / STEPS[0] / f"{image_id}.tif"
     raw, _ = read_image(read_provenance(first)["source"])
     arrays = [(step, read_tiff(Path(results) / step / f"{image_id}.tif")[0]) for step in STEPS]
-    render(strip_figure, out, step_panels(raw, arrays))
+    render(strip_figure, out, step_panels(raw, arrays), image_id=image_id)
     print(f"wrote {out}")
 
 

@@ -1,12 +1,14 @@
 """Small self-contained HTML pages for the Snakemake report.
 
-The report viewer shows images, PDFs and HTML, but offers CSV, TSV and YAML
-files only as downloads; tables are therefore also written as HTML pages (no
-scripts, no external resources, inline CSS). Pure functions returning text.
+The report viewer shows images, PDFs and HTML, but nothing for a CSV, TSV or
+YAML file; tables are therefore written as HTML pages (no scripts, no
+external resources, inline CSS), each with the file itself as a download link
+inside the page. Pure functions returning text.
 """
 
 from __future__ import annotations
 
+import base64
 from html import escape
 
 STYLE = """
@@ -15,6 +17,8 @@ body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif;
 h1 { font-size: 1.3em; margin: 0 0 0.6em 0; }
 h2 { font-size: 1.1em; margin: 1.2em 0 0.4em 0; }
 p.summary { margin: 0 0 1em 0; }
+p.note { color: #57606a; max-width: 60em; }
+a.download { display: inline-block; margin: 0 0 1em 0; }
 table { border-collapse: collapse; }
 th, td { border: 1px solid #d0d7de; padding: 3px 8px; text-align: left;
          vertical-align: top; }
@@ -74,3 +78,13 @@ def paragraph(text, css_class=None):
     """One escaped paragraph."""
     attribute = f' class="{css_class}"' if css_class else ""
     return f"<p{attribute}>{escape(text)}</p>\n"
+
+
+def download_link(filename, text, mime="text/csv"):
+    """A link that saves `text` as `filename`, its bytes inside the link (a
+    data: URL), so that the page stays one self-contained file."""
+    data = base64.b64encode(text.encode("utf-8")).decode("ascii")
+    return (
+        f'<a class="download" download="{escape(filename)}" '
+        f'href="data:{mime};charset=utf-8;base64,{data}">Download {escape(filename)}</a>\n'
+    )

@@ -33,7 +33,12 @@ def run(input, output, params, log):
     with job_log(log[0], "report_image", params.source) as note:
         raw = open_image(input.image, **params.reading).pixels
         arrays = [(step, read_tiff(path)[0]) for step, path in zip(params.steps, input.steps)]
-        figures.render(figures.strip_figure, output.steps, figures.step_panels(raw, arrays))
+        figures.render(
+            figures.strip_figure,
+            output.steps,
+            figures.step_panels(raw, arrays),
+            image_id=params.image_id,
+        )
         note(f"wrote {output.steps}")
         labels = dict(arrays)[figures.LABEL_STEP]
         figures.save_png(output.outlines, figures.display_overlay(raw, labels, params.colors))

@@ -72,8 +72,10 @@ def run(output, params, log):
                 "Parameters of this run (results/report/parameters.yaml)",
                 report_html.paragraph(
                     "The configuration after validation, with every default "
-                    "filled in (config/README.md explains each key)."
+                    "filled in (config/README.md explains each key); the same "
+                    "as results/config.yaml, which snakemake --configfile takes."
                 )
+                + report_html.download_link("parameters.yaml", text, "text/yaml")
                 + report_html.preformatted(text),
             ),
         )
@@ -82,9 +84,10 @@ def run(output, params, log):
             output.tsv_html,
             report_html.page(
                 "Software versions (results/report/software.tsv)",
-                report_html.table(
-                    ("package", "version"), list(params.software.items())
-                ),
+                report_html.download_link(
+                    "software.tsv", software_tsv(params.software), "text/tab-separated-values"
+                )
+                + report_html.table(("package", "version"), list(params.software.items())),
             ),
         )
         note(f"{len(params.software)} package versions recorded")

@@ -27,6 +27,7 @@ them.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 from pathlib import Path
 
@@ -113,4 +114,72 @@ def release(snakemake_dir=".snakemake"):
     """Drop the claim of :func:`claim` (for tests; a run keeps it to the end)."""
     handle = _held.pop(str((Path(snakemake_dir) / GUARD_NAME).resolve()), None)
     if handle is not None:
+        handle.close()
+
+
+# --------------------------------------------------------------------------
+# Which runs are alive: pid, start and command of each
+# --------------------------------------------------------------------------
+
+#: Folder (in Snakemake's state folder) of one file per live run.
+RUNS_NAME = "runs"
+# This process's open, locked run file (kept open for its life).
+_registered = {}
+
+
+def register(snakemake_dir, info):
+    """Record this process as a live run with `info` (a JSON-able dict: what
+    :func:`live_runs` shows to others) until it ends.
+
+    The file ``<snakemake_dir>/runs/<pid>.json`` is locked by this process
+    for as long as it lives (the kernel drops the lock when it dies, however
+    it dies); it is written under a temporary name and renamed once locked,
+    so another process never sees it unlocked while this one lives.
+    """
+    folder = Path(snakemake_dir) / RUNS_NAME
+    key = str(folder.resolve())
+    if key in _registered:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{os.getpid()}.json"
+        temporary = folder / f".{os.getpid()}.json.part"
+        handle = open(temporary, "w", encoding="utf-8")
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        json.dump(info, handle)
+        handle.flush()
+        os.replace(temporary, path)
+    except OSError:  # read-only folder or no flock: nothing to tell others
+        return
+    _registered[key] = handle
+
+
+def live_runs(snakemake_dir):
+    """The `info` of every other live run of this folder (:func:`register`),
+    oldest first; the files of dead runs are removed."""
+    folder = Path(snakemake_dir) / RUNS_NAME
+    own = f"{os.getpid()}.json"
+    alive = []
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        if path.name == own:
+            continue
+        try:
+            with open(path, encoding="utf-8") as handle:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                except BlockingIOError:  # its process holds it: alive
+                    alive.append(json.load(handle))
+                    continue
+            path.unlink(missing_ok=True)  # nobody holds it: a dead run's
+        except (OSError, ValueError):
+            continue
+    return sorted(alive, key=lambda info: info.get("started", ""))
+
+
+def unregister(snakemake_dir=".snakemake"):
+    """Drop this process's record of :func:`register` (for tests)."""
+    folder = Path(snakemake_dir) / RUNS_NAME
+    handle = _registered.pop(str(folder.resolve()), None)
+    if handle is not None:
+        Path(folder, f"{os.getpid()}.json").unlink(missing_ok=True)
         handle.close()

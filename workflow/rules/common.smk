@@ -4,7 +4,6 @@
 import os
 import sys
 
-from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
 
 # The project root, so that rules can import the Python package scripts/.
@@ -18,42 +17,76 @@ from scripts.config.params import (
     rule_params,
     truth_label_path,
 )
-from scripts.runtime import runlock, workers
+from scripts.report import short_id
+from scripts.runtime import runlock, runs, workers
 from scripts.runtime.resources import JobResources
 from scripts.steps import STEPS
 
-# A run killed with kill -9 leaves Snakemake's lock behind: the main process
-# removes it (and half-written .part files) when no other run is alive, so a
-# plain rerun starts; a live run keeps its lock (scripts/runtime/runlock.py).
+def refuse(message):
+    """Stop before any job, saying only `message` (what is wrong and what to
+    do): a user's mistake gets no traceback."""
+    logger.error(message)
+    raise SystemExit(1)
+
+
+# What this command is about to do (run jobs, report, dry run, ...): read
+# from its command line by the main process only.
+INVOCATION = runs.invocation(sys.argv[1:]) if workflow.is_main_process else None
+SCHEMA = os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
+
 if workflow.is_main_process:
+    # A run killed with kill -9 leaves Snakemake's lock behind: it is removed
+    # (with half-written .part files) when no other run is alive, so a plain
+    # rerun starts; a live run keeps its lock (scripts/runtime/runlock.py).
     _stale = runlock.claim(".snakemake", "results")
     if _stale:
         logger.warning(
             "Removed what a killed Snakemake run left behind (no other run is "
             "alive): " + ", ".join(str(path) for path in _stale)
         )
+    # A second run beside a live one is refused, naming it (pid, start).
+    LIVE_RUNS = [run for run in runlock.live_runs(".snakemake") if run["executes"]]
+    if LIVE_RUNS and (INVOCATION.executes or INVOCATION.unlocks):
+        refuse(runs.busy_message(LIVE_RUNS[0], INVOCATION.unlocks))
+    runlock.register(
+        ".snakemake", runs.run_info(INVOCATION.command, INVOCATION.executes)
+    )
+
 
 # --------------------------------------------------------------------------
-# Configuration: presets, command-line values typed, schema, defaults.
+# Configuration and images. A run: the user's config (presets, command-line
+# values typed, schema, defaults) and the images it selects. A report: the
+# last run of this folder, as results/config.yaml and results/run.yaml
+# record it (scripts/runtime/runs.py).
 # --------------------------------------------------------------------------
-try:
-    _loaded = load_config(
-        config,
-        os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml"),
+def _user_config():
+    """The validated config of this command's config files and options."""
+    return load_config(
+        dict(config),
+        SCHEMA,
         overrides=dict(workflow.config_settings.config),
+        working_folder=os.getcwd(),
+        project=workflow.basedir,
     )
-except ConfigError as error:
-    raise WorkflowError(str(error)) from None
+
+
+try:
+    if INVOCATION is not None and INVOCATION.reports:
+        _typed = workflow.config_settings.config or workflow.config_settings.configfiles
+        _recorded, IMAGES = runs.reported_run(
+            runs.read_records(),
+            given_config=_user_config() if _typed else None,
+            live=LIVE_RUNS,
+            directory=INVOCATION.directory,
+        )
+        _loaded = load_config(_recorded, SCHEMA)
+    else:
+        _loaded = _user_config()
+        IMAGES = discover_images(_loaded)
+except (ConfigError, DiscoveryError, runs.RunRefused) as error:
+    refuse(str(error))
 config.clear()
 config.update(_loaded)
-
-# --------------------------------------------------------------------------
-# Images: id -> path, sorted by id.
-# --------------------------------------------------------------------------
-try:
-    IMAGES = discover_images(config)
-except DiscoveryError as error:
-    raise WorkflowError(str(error)) from None
 
 # The params of every rule (scripts/config/params.py) and their resources.
 PARAMS = rule_params(config)
@@ -97,19 +130,31 @@ def outputs_of(images, skip=False):
 
 def report_outputs(images=IMAGES):
     """The QC figures of the first report.max_images of `images` (sorted),
-    the counts plot and table, the parameters and software versions (all
-    shown by `snakemake --report`)."""
+    the counts plot and table, the evaluation's when there is ground truth,
+    the parameters and software versions (all shown by `snakemake --report`)."""
     figures = expand(
         "results/report/{figure}/{image}.png",
         figure=["steps", "outlines", "histograms"],
         image=sorted(images)[: config["report"]["max_images"]],
     )
-    return figures + [
-        "results/report/counts.png",
-        "results/report/counts.html",
-        "results/report/parameters.yaml",
-        "results/report/software.tsv",
-    ]
+    evaluation = ["results/report/evaluation.png"] if EVALUATE else []
+    return (
+        figures
+        + evaluation
+        + [
+            "results/report/counts.png",
+            "results/report/counts.html",
+            "results/report/parameters.yaml",
+            "results/report/software.tsv",
+        ]
+    )
+
+
+def report_label(wildcards):
+    """The image's name in the report's lists: ids longer than 24 characters
+    shortened in the middle, so that the figures keep their room (the full
+    id is on the figure itself)."""
+    return {"image": short_id(wildcards.image)}
 
 
 def processed_images():
@@ -200,3 +245,27 @@ def run_jobs(jobs):
             config["job_processes"], workflow.cores, config["fuse_steps"]
         )
     workers.run_jobs(jobs, pool=workers.shared_pool(processes, workflow.basedir))
+
+
+# --------------------------------------------------------------------------
+# The record of every run that executes jobs: what `snakemake --report`
+# reports (results/config.yaml, results/run.yaml; scripts/runtime/runs.py).
+# --------------------------------------------------------------------------
+onstart:
+    runs.write_records(config, IMAGES, "running")
+    _others = runs.other_images(IMAGES)
+    if _others:
+        logger.warning(
+            f"results/ also holds the outputs of {len(_others)} images that are not "
+            f"part of this run (e.g. {_others[0]}), left by a run on other images: "
+            "they stay out of this run's tables and report. Keep data sets apart "
+            "with --directory (README, 'Your own images')."
+        )
+
+
+onsuccess:
+    runs.write_records(config, IMAGES, "partial" if INVOCATION.partial else "finished")
+
+
+onerror:
+    runs.write_records(config, IMAGES, "failed")

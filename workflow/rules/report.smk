@@ -16,21 +16,21 @@ rule report_image:
             caption="../report/steps.rst",
             category="Images",
             subcategory="1. Steps",
-            labels={"image": "{image}"},
+            labels=report_label,
         ),
         outlines=report(
             "results/report/outlines/{image}.png",
             caption="../report/outlines.rst",
             category="Images",
             subcategory="2. Outlines",
-            labels={"image": "{image}"},
+            labels=report_label,
         ),
         histogram=report(
             "results/report/histograms/{image}.png",
             caption="../report/histograms.rst",
             category="Images",
             subcategory="3. Histograms",
-            labels={"image": "{image}"},
+            labels=report_label,
         ),
     log:
         "logs/report/{image}.log",
@@ -43,6 +43,7 @@ rule report_image:
     params:
         **PARAMS["report_image"],
         source=source_image,
+        image_id="{image}",
     run:
         from scripts.report import image
 
@@ -51,11 +52,7 @@ rule report_image:
 
 rule report_counts:
     input:
-        counts=report(
-            "results/counts.csv",
-            caption="../report/counts_csv.rst",
-            category="Counts",
-        ),
+        counts="results/counts.csv",
     output:
         plot=report(
             "results/report/counts.png",
@@ -81,21 +78,13 @@ rule report_counts:
 
 rule report_parameters:
     output:
-        yaml=report(
-            "results/report/parameters.yaml",
-            caption="../report/parameters.rst",
-            category="Run",
-        ),
+        yaml="results/report/parameters.yaml",
         yaml_html=report(
             "results/report/parameters.html",
             caption="../report/parameters.rst",
             category="Run",
         ),
-        tsv=report(
-            "results/report/software.tsv",
-            caption="../report/software.rst",
-            category="Run",
-        ),
+        tsv="results/report/software.tsv",
         tsv_html=report(
             "results/report/software.html",
             caption="../report/software.rst",
@@ -115,3 +104,31 @@ rule report_parameters:
         from scripts.report import parameters
 
         parameters.run(output, params, log)
+
+
+# Only with ground truth configured (evaluate.smk).
+rule report_evaluation:
+    input:
+        csv="results/evaluation.csv",
+        summary="results/evaluation_summary.csv",
+    output:
+        plot=report(
+            "results/report/evaluation.png",
+            caption="../report/evaluation_plot.rst",
+            category="Evaluation",
+        ),
+        table=report(
+            "results/report/evaluation.html",
+            caption="../report/evaluation_table.rst",
+            category="Evaluation",
+        ),
+    log:
+        "logs/report/evaluation.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    run:
+        from scripts.report import evaluation
+
+        evaluation.run(input, output, log)
