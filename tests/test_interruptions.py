@@ -9,8 +9,8 @@ results/ byte-identical to a clean run, with no temporary file, no lock and
 no incomplete marker left. Jobs run in worker processes of the Snakemake
 process (scripts/runtime/workers.py), in its process group: killing the group kills
 its running jobs, mid-write. Killing one worker fails only its job. A second
-Snakemake started while one runs is refused by Snakemake's lock and corrupts
-nothing.
+Snakemake started while one runs is refused, told which run works there (pid,
+start) and not to --unlock, and corrupts nothing.
 """
 
 from __future__ import annotations
@@ -222,8 +222,16 @@ def test_a_second_run_is_refused_while_one_runs(new_project, reference):
     wait_for(first, lambda: locks_of(project) == 2)
     second = project.snakemake("--cores", "2", check=False)
     assert second.returncode != 0
-    assert "Directory cannot be locked" in second.stdout
-    assert "Removed what a killed" not in second.stdout
+    said = [line for line in second.stdout.splitlines() if f"pid {first.pid}, started " in line]
+    assert len(said) == 1, second.stdout
+    assert "Another run of this workflow is working in this folder" in said[0]
+    assert "do not run `snakemake --unlock` while it is alive" in said[0]
+    assert "Traceback" not in second.stdout and "Removed what a killed" not in second.stdout
+    unlock = project.snakemake("--unlock", check=False)
+    assert unlock.returncode != 0 and f"pid {first.pid}" in unlock.stdout
+    report = project.snakemake("--report", "report.html", check=False)
+    assert report.returncode != 0
+    assert f"A run is still working in this folder (pid {first.pid}" in report.stdout
     # A dry run beside it works and takes nothing away from it.
     assert "Removed what a killed" not in project.snakemake("--dry-run").stdout
     locks = locks_of(project)

@@ -15,13 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
-import select
-import shutil
-import subprocess
-import sys
-import tempfile
 import time
 from importlib import metadata
 from pathlib import Path
@@ -32,13 +26,23 @@ import yaml
 from scripts.report import counts as report_counts
 from scripts.report import html as report_html
 from scripts.report import parameters as report_parameters
+from tests.chromium import (  # noqa: F401 (fixtures)
+    ARTIFACTS,
+    CLICK,
+    DECODE_ALL,
+    FIRST_ROW,
+    ROW_WITH,
+    SHOWN_IMAGE,
+    WINDOW,
+    chromium,
+    chromium_binary,
+    frame_texts,
+    png_size,
+)
 from tests.workflow_copy import ROOT, copy_project, parse_job_stats
 
 IMAGE_IDS = ("four_cells", "nuclei_16bit", "nuclei_8bit", "nuclei_png")
 FIGURES = {"steps": "1. Steps", "outlines": "2. Outlines", "histograms": "3. Histograms"}
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
-ARTIFACTS = ROOT / "tests" / "artifacts"
-WINDOW = (1400, 1000)
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +93,19 @@ def test_counts_page_is_the_table_with_flagged_rows_escaped():
         "1 image with a note (highlighted)."
     )
     assert report_counts.summary([]) == "No images."
+
+
+def test_counts_page_rounds_for_reading_and_keeps_every_digit_in_its_download():
+    text = (
+        "image,objects,threshold,foreground_fraction,diameter_px,note\n"
+        "a,3,0.0123456789012345,0.123457,17.25390625,\n"
+    )
+    rows = report_counts.read_counts(text)
+    page = report_counts.counts_html(rows, list(rows[0]), text)
+    assert '<td class="number">0.01235</td>' in page
+    assert '<td class="number">0.1235</td>' in page and '<td class="number">17.3</td>' in page
+    link = re.search(r'download="counts.csv" href="data:text/csv;charset=utf-8;base64,([^"]+)"', page)
+    assert base64.b64decode(link.group(1)).decode() == text
 
 
 def test_html_cells_are_escaped():
@@ -200,232 +217,6 @@ def test_max_images_limits_the_per_image_figures_to_the_first_ids(tmp_path):
 # --------------------------------------------------------------------------
 
 
-class Chromium:
-    """Headless Chromium driven over the DevTools protocol on a pipe
-    (``--remote-debugging-pipe``: commands on fd 3, replies on fd 4, each a
-    JSON message ended by a NUL byte). No extra Python package needed."""
-
-    FLAGS = (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--remote-debugging-pipe",
-    )
-
-    def __init__(self, binary, window=WINDOW):
-        self.profile = tempfile.mkdtemp(prefix="chromium-profile-")
-        to_browser, self._commands = os.pipe()
-        self._replies, from_browser = os.pipe()
-        command = [
-            str(binary),
-            *self.FLAGS,
-            f"--user-data-dir={self.profile}",
-            f"--window-size={window[0]},{window[1]}",
-            "about:blank",
-        ]
-        # A tiny Python launcher puts the pipe ends on fds 3 and 4, then
-        # becomes Chromium (no preexec_fn: not safe with threads).
-        launcher = (
-            "import fcntl, os, sys\n"
-            "ends = [fcntl.fcntl(int(fd), fcntl.F_DUPFD, 10) for fd in sys.argv[1:3]]\n"
-            "os.dup2(ends[0], 3)\n"
-            "os.dup2(ends[1], 4)\n"
-            "os.execv(sys.argv[3], sys.argv[3:])\n"
-        )
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", launcher, str(to_browser), str(from_browser), *command],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            pass_fds=(to_browser, from_browser),
-        )
-        os.close(to_browser)
-        os.close(from_browser)
-        self._buffer = b""
-        self._last_id = 0
-        self.events = []
-        self.session = None
-
-    def _receive(self, timeout):
-        deadline = time.monotonic() + timeout
-        while b"\0" not in self._buffer:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError("Chromium did not answer")
-            if select.select([self._replies], [], [], remaining)[0]:
-                chunk = os.read(self._replies, 1 << 20)
-                if not chunk:
-                    raise RuntimeError("Chromium closed the DevTools pipe")
-                self._buffer += chunk
-        message, self._buffer = self._buffer.split(b"\0", 1)
-        return json.loads(message)
-
-    def call(self, method, params=None, *, browser=False, timeout=60):
-        """Send a command (to the page unless `browser`); return its result."""
-        self._last_id += 1
-        message = {"id": self._last_id, "method": method, "params": params or {}}
-        if self.session and not browser:
-            message["sessionId"] = self.session
-        os.write(self._commands, json.dumps(message).encode() + b"\0")
-        while True:
-            reply = self._receive(timeout)
-            if reply.get("id") == self._last_id:
-                if "error" in reply:
-                    raise RuntimeError(f"{method}: {reply['error']}")
-                return reply.get("result", {})
-            self.events.append(reply)
-
-    def wait_for_event(self, method, timeout=60):
-        for index, event in enumerate(self.events):
-            if event.get("method") == method:
-                return self.events.pop(index)
-        deadline = time.monotonic() + timeout
-        while True:
-            event = self._receive(deadline - time.monotonic())
-            if event.get("method") == method:
-                return event
-            self.events.append(event)
-
-    def open(self, url, window=WINDOW):
-        """A new tab showing `url`, loaded; later commands go to it."""
-        target = self.call("Target.createTarget", {"url": "about:blank"}, browser=True)
-        self.session = self.call(
-            "Target.attachToTarget",
-            {"targetId": target["targetId"], "flatten": True},
-            browser=True,
-        )["sessionId"]
-        for domain in ("Page", "Runtime", "Log"):
-            self.call(f"{domain}.enable")
-        self.call(
-            "Emulation.setDeviceMetricsOverride",
-            {"width": window[0], "height": window[1], "deviceScaleFactor": 1, "mobile": False},
-        )
-        self.call("Page.navigate", {"url": url})
-        self.wait_for_event("Page.loadEventFired")
-
-    def evaluate(self, expression):
-        """Value of a JavaScript expression in the page (promises awaited)."""
-        result = self.call(
-            "Runtime.evaluate",
-            {"expression": expression, "returnByValue": True, "awaitPromise": True},
-        )
-        if "exceptionDetails" in result:
-            raise AssertionError(f"{expression!r} raised {result['exceptionDetails']}")
-        return result["result"].get("value")
-
-    def wait_until(self, expression, timeout=30):
-        deadline = time.monotonic() + timeout
-        while not self.evaluate(expression):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {expression}")
-            time.sleep(0.1)
-
-    def screenshot(self, path):
-        data = self.call("Page.captureScreenshot", {"format": "png"})["data"]
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_bytes(base64.b64decode(data))
-
-    def errors(self):
-        """JavaScript exceptions, console errors and failed loads so far."""
-        found = []
-        for event in self.events:
-            method, params = event.get("method"), event.get("params", {})
-            if method == "Runtime.exceptionThrown":
-                found.append(params["exceptionDetails"].get("exception", params))
-            elif method == "Runtime.consoleAPICalled" and params["type"] in ("error", "assert"):
-                found.append(params["args"])
-            elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
-                found.append(params["entry"])
-        return found
-
-    def close(self):
-        try:
-            self.call("Browser.close", browser=True, timeout=10)
-        except (RuntimeError, TimeoutError, OSError):
-            pass
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        os.close(self._commands)
-        os.close(self._replies)
-        shutil.rmtree(self.profile, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def chromium_binary():
-    """Path of Chromium; skip without it (fail if CI_REQUIRE_CHROMIUM=1)."""
-    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
-        message = f"{CHROMIUM} not found (Debian: apt-get install chromium)"
-        if os.environ.get("CI_REQUIRE_CHROMIUM") == "1":
-            pytest.fail(message + "; CI_REQUIRE_CHROMIUM=1")
-        pytest.skip(message)
-    return CHROMIUM
-
-
-@pytest.fixture
-def chromium(chromium_binary):
-    browser = Chromium(chromium_binary)
-    yield browser
-    browser.close()
-
-
-# Click the first link of the report's app whose text is `text`.
-CLICK = """(text => {
-    const link = Array.from(document.querySelectorAll('#app a'))
-        .find(a => a.innerText.trim() === text);
-    if (link) { link.click(); }
-    return Boolean(link);
-})"""
-# The first row of the results table with a view button, and the row naming `text`.
-FIRST_ROW = "Array.from(document.querySelectorAll('#app tr')).find(row => row.querySelector('a'))"
-ROW_WITH = """(text => Array.from(document.querySelectorAll('#app tr'))
-    .find(row => row.querySelector('a') && row.innerText.includes(text)))"""
-# [path, natural width, natural height] of every embedded PNG, decoded by the browser.
-DECODE_ALL = """Promise.all(
-    Object.entries(results)
-        .filter(([path, entry]) => entry.mime_type === 'image/png')
-        .map(([path, entry]) => new Promise(done => {
-            const image = new Image();
-            image.onload = () => done([path, image.naturalWidth, image.naturalHeight]);
-            image.onerror = () => done([path, 0, 0]);
-            image.src = entry.data_uri;
-        })))"""
-# The image shown in the content area, once decoded.
-SHOWN_IMAGE = """(() => {
-    const image = Array.from(document.querySelectorAll('#app img'))
-        .find(img => img.src.startsWith('data:image/png'));
-    return image && image.complete && image.naturalWidth > 0
-        ? [image.src.length, image.naturalWidth] : null;
-})()"""
-
-
-def png_size(path):
-    header = Path(path).read_bytes()[:24]
-    assert header[:8] == b"\x89PNG\r\n\x1a\n"
-    return int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
-
-
-def frame_texts(browser):
-    """Text of every element in the page, iframes included."""
-    document = browser.call("DOM.getDocument", {"depth": -1, "pierce": True})["root"]
-    texts, stack = [], [document]
-    while stack:
-        node = stack.pop()
-        if node.get("nodeType") == 3:
-            texts.append(node.get("nodeValue", ""))
-        stack.extend(node.get("children", []))
-        if "contentDocument" in node:
-            stack.append(node["contentDocument"])
-    return " ".join(texts)
-
-
 @pytest.mark.slow
 def test_report_opens_in_chromium_without_errors_and_shows_the_images(
     chromium_binary, reported, chromium
@@ -474,3 +265,64 @@ def test_report_opens_in_chromium_without_errors_and_shows_the_images(
     assert png_size(screenshot) == WINDOW
     print(f"screenshots: {screenshot}, {ARTIFACTS / 'report_counts.png'}, "
           f"{ARTIFACTS / 'report_home.png'}")
+
+
+# --------------------------------------------------------------------------
+# The landing page: written from the settings of the run it shows
+# --------------------------------------------------------------------------
+
+
+def landing_page(**values):
+    """workflow/report/workflow.rst rendered as Snakemake renders it (Jinja
+    with trim_blocks and lstrip_blocks, then docutils), as text."""
+    from docutils.core import publish_parts
+    from jinja2 import Environment
+
+    from scripts.config.load import load_config
+
+    config = load_config(
+        {"input": "example/images", **values}, ROOT / "workflow" / "schemas" / "config.schema.yaml"
+    )
+    template = (ROOT / "workflow" / "report" / "workflow.rst").read_text(encoding="utf-8")
+    links = "".join(f"\n.. _{name}: javascript:void(0)" for name in ("Counts", "Images", "Run", "Evaluation"))
+    snakemake = type("Snakemake", (), {"config": config})
+    rst = Environment(trim_blocks=True, lstrip_blocks=True).from_string(template + "\n" + links)
+    html = publish_parts(
+        rst.render(snakemake=snakemake), writer="html", settings_overrides={"halt_level": 2}
+    )["html_body"]
+    return re.sub(r"<[^>]+>", "", html)
+
+
+def test_landing_page_of_the_tutorial_settings():
+    text = landing_page()
+    assert "the otsu threshold of each image" in text
+    assert "erosion ×2, dilation ×14, erosion ×4 with a cross footprint" in text
+    assert "those of the scikit-image segmentation\ntutorial, pixel for pixel" in text
+    assert "expected object diameter" not in text and "Evaluation" not in text
+    assert "rule graph on the right" in text
+
+
+def test_landing_page_of_the_nuclei_preset_describes_its_chain():
+    text = landing_page(preset="nuclei")
+    assert "Gaussian smoothing (σ = 0.05 × d, at least 0.5 px), then the li threshold" in text
+    assert "no erosion or dilation; then holes filled up to 1.0" in text
+    assert "touching objects split (distance-transform watershed weighted by the raw intensity" in text
+    assert "expected object diameter d (estimated per image" in text
+    assert "erosion ×2" not in text and "tutorial, pixel for pixel" not in text
+
+
+def test_landing_page_of_other_settings():
+    text = landing_page(
+        threshold={"method": "manual", "value": 30},
+        morphology={"steps": [{"operation": "opening", "iterations": 1}], "footprint_connectivity": 2},
+        rescale={"percentiles": [0.5, 99.5]},
+        colorize={"overlay": True, "alpha": 0.4},
+        evaluation={"counts": "truth.csv"},
+        diameter=12,
+        cleanup={"exclude_border": True, "min_area": 30},
+    )
+    assert "the manual threshold 30: pixels above it are foreground" in text
+    assert "opening ×1 with a 3×3 square footprint; then objects below 30 px removed, objects touching the border removed" in text
+    assert "between the 0.5 and 99.5 percentiles" in text
+    assert "blended over the raw image (opacity 0.4)" in text
+    assert "Evaluation: what was found against the ground truth" in text

@@ -22,7 +22,6 @@ This module is the one source of truth of the preset values;
 from __future__ import annotations
 
 import copy
-import math
 
 #: The values each preset sets, in the config's own layout (see
 #: config/README.md). Lists replace lists, mappings are merged key by key.

@@ -187,6 +187,11 @@ def reported_run(records, given_config=None, live=(), directory=None):
         options describe another run.
     """
     report = "snakemake --report report.html" + (f" --directory {directory}" if directory else "")
+    if live:
+        raise RunRefused(
+            f"A run is still working in this folder (pid {live[0]['pid']}, started "
+            f"{live[0]['started']}): `{report}` once it has finished."
+        )
     if records is None:
         raise RunRefused(
             f"No run of this workflow in {directory or 'this folder'} yet (no {RUN_RECORD}): "
@@ -195,11 +200,6 @@ def reported_run(records, given_config=None, live=(), directory=None):
             + f"`, then `{report}`."
         )
     config, run = records
-    if live:
-        raise RunRefused(
-            f"A run is still working in this folder (pid {live[0]['pid']}, started "
-            f"{live[0]['started']}): `{report}` once it has finished."
-        )
     if run["status"] != "finished":
         what = {
             "running": "was interrupted",
