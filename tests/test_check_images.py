@@ -12,7 +12,8 @@ READING = {"channel": None, "volume": "refuse", "max_pixels": 1_600_000_000}
 
 def test_every_unreadable_case_is_found_with_its_reason_and_nothing_else(tmp_path):
     images = {k: str(v) for k, v in bad_inputs.write_battery(tmp_path).items()}
-    unreadable = check_images.find_unreadable(images, READING, threads=3)
+    readings = {image_id: READING for image_id in images}
+    unreadable = check_images.find_unreadable(images, readings, threads=3)
     assert list(unreadable) == sorted(bad_inputs.UNREADABLE)
     for image_id, (_, problem) in bad_inputs.UNREADABLE.items():
         assert problem in unreadable[image_id]
@@ -22,9 +23,9 @@ def test_the_reading_settings_decide(tmp_path):
     path = tmp_path / "stack.tif"
     bad_inputs.make_stack(path)
     images = {"stack": str(path)}
-    assert list(check_images.find_unreadable(images, READING)) == ["stack"]
+    assert list(check_images.find_unreadable(images, {"stack": READING})) == ["stack"]
     projected = {**READING, "volume": "max_projection"}
-    assert check_images.find_unreadable(images, projected) == {}
+    assert check_images.find_unreadable(images, {"stack": projected}) == {}
 
 
 def test_table_is_sorted_and_quotes_reasons_with_commas(tmp_path):
@@ -54,7 +55,7 @@ def test_run_writes_the_table_and_a_log(tmp_path):
     check_images.run(
         SimpleNamespace(images=[str(empty), str(good)]),
         output,
-        SimpleNamespace(ids=["empty", "good"], reading=READING),
+        SimpleNamespace(ids=["empty", "good"], readings={"empty": READING, "good": READING}),
         [str(tmp_path / "check.log")],
         threads=2,
     )

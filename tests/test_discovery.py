@@ -19,6 +19,11 @@ from scripts.config.discovery import (
 EXTENSIONS = [".tif", ".tiff", ".png"]
 
 
+def discover(config):
+    """discover_images(), each image as its path."""
+    return {image_id: image.path for image_id, image in discover_images(config).items()}
+
+
 def touch(folder, *names):
     for name in names:
         path = Path(folder) / name
@@ -57,7 +62,7 @@ def test_image_id_is_the_name_without_the_last_suffix(name, expected):
 
 def test_folder_with_mixed_case_suffixes(tmp_path):
     touch(tmp_path, "a.tif", "B.TIF", "c.Tiff", "d.PNG", "e.tiff", "notes.txt", "f.jpg", "g")
-    images = discover_images(folder_config(tmp_path))
+    images = discover(folder_config(tmp_path))
     assert images == {
         "B": str(tmp_path / "B.TIF"),
         "a": str(tmp_path / "a.tif"),
@@ -69,14 +74,14 @@ def test_folder_with_mixed_case_suffixes(tmp_path):
 
 def test_configured_extensions_compare_case_insensitively(tmp_path):
     touch(tmp_path, "a.tif", "b.TIF", "c.png", "d.jpeg")
-    images = discover_images(folder_config(tmp_path, [".TIF", ".JPEG"]))
+    images = discover(folder_config(tmp_path, [".TIF", ".JPEG"]))
     assert sorted(images) == ["a", "b", "d"]
 
 
 def test_ids_with_spaces_unicode_and_several_dots(tmp_path):
     names = ["plate 1.well B2.tif", "Zellkern µ-ü 細胞.tif", "sample.2024.01.ome.tiff", "x.y.png"]
     touch(tmp_path, *names)
-    images = discover_images(folder_config(tmp_path))
+    images = discover(folder_config(tmp_path))
     assert images == {image_id(name): str(tmp_path / name) for name in names}
     assert "sample.2024.01.ome" in images and "x.y" in images
 
@@ -84,7 +89,7 @@ def test_ids_with_spaces_unicode_and_several_dots(tmp_path):
 def test_subfolders_and_folders_named_like_images_are_ignored(tmp_path):
     touch(tmp_path, "a.tif", "sub/b.tif")
     (tmp_path / "folder.tif").mkdir()
-    assert discover_images(folder_config(tmp_path)) == {"a": str(tmp_path / "a.tif")}
+    assert discover(folder_config(tmp_path)) == {"a": str(tmp_path / "a.tif")}
 
 
 def test_output_is_sorted_whatever_the_creation_order(tmp_path):
@@ -94,7 +99,7 @@ def test_output_is_sorted_whatever_the_creation_order(tmp_path):
         folder = tmp_path / str(attempt)
         folder.mkdir()
         touch(folder, *order)
-        images = discover_images(folder_config(folder))
+        images = discover(folder_config(folder))
         results.append([(key, Path(path).name) for key, path in images.items()])
         assert list(images) == sorted(images)
         assert list_candidates(str(folder), EXTENSIONS) == sorted(str(folder / n) for n in names)
@@ -105,7 +110,7 @@ def test_output_is_sorted_whatever_the_creation_order(tmp_path):
 def test_duplicate_ids_name_both_files(tmp_path):
     touch(tmp_path, "a.tif", "a.png", "b.tif")
     with pytest.raises(DiscoveryError) as error:
-        discover_images(folder_config(tmp_path))
+        discover(folder_config(tmp_path))
     message = str(error.value)
     assert "two images have the id 'a'" in message
     assert str(tmp_path / "a.tif") in message
@@ -115,12 +120,12 @@ def test_duplicate_ids_name_both_files(tmp_path):
 def test_duplicate_ids_differing_only_in_suffix_case(tmp_path):
     touch(tmp_path, "a.tif", "a.TIF")
     with pytest.raises(DiscoveryError, match="two images have the id 'a'"):
-        discover_images(folder_config(tmp_path))
+        discover(folder_config(tmp_path))
 
 
 def test_empty_folder_is_an_error_naming_the_input(tmp_path):
     with pytest.raises(DiscoveryError) as error:
-        discover_images(folder_config(tmp_path))
+        discover(folder_config(tmp_path))
     assert str(tmp_path) in str(error.value)
     assert "no images found" in str(error.value)
     assert ".tif, .tiff, .png" in str(error.value)
@@ -129,7 +134,7 @@ def test_empty_folder_is_an_error_naming_the_input(tmp_path):
 def test_a_folder_with_images_only_in_subfolders_gets_a_glob_to_take_them(tmp_path):
     touch(tmp_path, "plate1/A01/f1.tif", "plate1/A01/f2.tif", "plate1/B02/f1.tif", "notes.txt")
     with pytest.raises(DiscoveryError) as error:
-        discover_images(folder_config(tmp_path))
+        discover(folder_config(tmp_path))
     message = str(error.value)
     assert "no images in the folder itself, but 3 in its subfolders" in message
     assert f"e.g. {tmp_path / 'plate1' / 'A01' / 'f1.tif'}" in message
@@ -139,13 +144,13 @@ def test_a_folder_with_images_only_in_subfolders_gets_a_glob_to_take_them(tmp_pa
 def test_folder_without_matching_suffixes_is_an_error(tmp_path):
     touch(tmp_path, "notes.txt", "image.jpg")
     with pytest.raises(DiscoveryError, match="no images found"):
-        discover_images(folder_config(tmp_path))
+        discover(folder_config(tmp_path))
 
 
 def test_non_existent_folder_is_an_error_naming_it_and_the_key(tmp_path):
     missing = tmp_path / "nope"
     with pytest.raises(DiscoveryError) as error:
-        discover_images(folder_config(missing))
+        discover(folder_config(missing))
     assert repr(str(missing)) in str(error.value)
     assert "config key 'input'" in str(error.value)
 
@@ -154,7 +159,7 @@ def test_a_file_name_with_braces_is_refused_naming_it(tmp_path):
     """Snakemake would read 'odd {name}' as a pattern with a wildcard."""
     touch(tmp_path, "odd {name}.tif")
     with pytest.raises(DiscoveryError) as error:
-        discover_images(folder_config(tmp_path))
+        discover(folder_config(tmp_path))
     message = str(error.value)
     assert "image id 'odd {name}'" in message and "odd {name}.tif" in message
     assert "braces" in message
@@ -175,7 +180,7 @@ def test_a_hidden_id_is_refused_with_a_message():
 
 def test_glob_pattern(tmp_path):
     touch(tmp_path, "p1/a_w1.tif", "p1/a_w2.tif", "p2/b_w1.tif", "p2/deep/c_w1.tif", "d_w1.png")
-    images = discover_images(folder_config(f"{tmp_path}/**/*_w1.tif"))
+    images = discover(folder_config(f"{tmp_path}/**/*_w1.tif"))
     assert images == {
         "a_w1": str(tmp_path / "p1" / "a_w1.tif"),
         "b_w1": str(tmp_path / "p2" / "b_w1.tif"),
@@ -185,20 +190,20 @@ def test_glob_pattern(tmp_path):
 
 def test_glob_results_are_filtered_by_extension(tmp_path):
     touch(tmp_path, "a.tif", "b.png", "c.txt", "d.jpg")
-    images = discover_images(folder_config(f"{tmp_path}/*", [".tif", ".png"]))
+    images = discover(folder_config(f"{tmp_path}/*", [".tif", ".png"]))
     assert sorted(images) == ["a", "b"]
 
 
 @pytest.mark.parametrize("pattern", ["[ab].tif", "?.tif"])
 def test_other_glob_characters(tmp_path, pattern):
     touch(tmp_path, "a.tif", "b.tif", "cc.tif")
-    assert sorted(discover_images(folder_config(f"{tmp_path}/{pattern}"))) == ["a", "b"]
+    assert sorted(discover(folder_config(f"{tmp_path}/{pattern}"))) == ["a", "b"]
 
 
 def test_glob_matching_nothing_is_an_error_naming_the_pattern(tmp_path):
     pattern = f"{tmp_path}/*.tif"
     with pytest.raises(DiscoveryError) as error:
-        discover_images(folder_config(pattern))
+        discover(folder_config(pattern))
     assert repr(pattern) in str(error.value)
     assert "no images found" in str(error.value)
 
@@ -206,7 +211,7 @@ def test_glob_matching_nothing_is_an_error_naming_the_pattern(tmp_path):
 def test_glob_over_folders_with_the_same_file_name_is_a_duplicate(tmp_path):
     touch(tmp_path, "plate1/A01.tif", "plate2/A01.tif")
     with pytest.raises(DiscoveryError) as error:
-        discover_images(folder_config(f"{tmp_path}/*/*.tif"))
+        discover(folder_config(f"{tmp_path}/*/*.tif"))
     assert str(tmp_path / "plate1" / "A01.tif") in str(error.value)
     assert str(tmp_path / "plate2" / "A01.tif") in str(error.value)
     assert "use a sample sheet" in str(error.value)
@@ -228,7 +233,7 @@ def test_sample_sheet_with_relative_and_absolute_paths(tmp_path):
         tmp_path / "samples.tsv",
         f"id\tpath\nwell B\timages/x.tif\nalpha\t{tmp_path / 'elsewhere' / 'y.png'}\n",
     )
-    images = discover_images({"samples": sheet, "input": "ignored", "extensions": [".tif"]})
+    images = discover({"samples": sheet, "input": "ignored", "extensions": [".tif"]})
     assert images == {
         "alpha": str(tmp_path / "elsewhere" / "y.png"),
         "well B": str(tmp_path / "images" / "x.tif"),
@@ -246,14 +251,14 @@ def test_sample_sheet_relative_paths_are_relative_to_the_sheet_not_the_cwd(tmp_p
 def test_sample_sheet_ids_need_not_match_file_names(tmp_path):
     touch(tmp_path, "a/img.tif", "b/img.tif")
     sheet = write_sheet(tmp_path / "s.tsv", "id\tpath\nplate1\ta/img.tif\nplate2\tb/img.tif\n")
-    assert sorted(discover_images({"samples": sheet})) == ["plate1", "plate2"]
+    assert sorted(discover({"samples": sheet})) == ["plate1", "plate2"]
 
 
 def test_sample_sheet_missing_image_names_the_line_and_the_id(tmp_path):
     touch(tmp_path, "a.tif")
     sheet = write_sheet(tmp_path / "s.tsv", "id\tpath\nfirst\ta.tif\nsecond\tgone.tif\n")
     with pytest.raises(DiscoveryError) as error:
-        discover_images({"samples": sheet})
+        discover({"samples": sheet})
     message = str(error.value)
     assert message == f"sample sheet {sheet}, line 3: image 'gone.tif' of id 'second' not found"
 
@@ -303,7 +308,7 @@ def test_sample_sheet_duplicate_ids_name_both_files(tmp_path):
     touch(tmp_path, "a.tif", "b.tif")
     sheet = write_sheet(tmp_path / "s.tsv", "id\tpath\nx\ta.tif\nx\tb.tif\n")
     with pytest.raises(DiscoveryError) as error:
-        discover_images({"samples": sheet})
+        discover({"samples": sheet})
     message = str(error.value)
     assert message.startswith(f"sample sheet {sheet}: two images have the id 'x'")
     assert str(tmp_path / "a.tif") in message and str(tmp_path / "b.tif") in message
@@ -314,19 +319,19 @@ def test_sample_sheet_ids_unusable_as_file_names(tmp_path, bad_id):
     touch(tmp_path, "a.tif")
     sheet = write_sheet(tmp_path / "s.tsv", f"id\tpath\n{bad_id}\ta.tif\n")
     with pytest.raises(DiscoveryError, match="not usable as a file name"):
-        discover_images({"samples": sheet})
+        discover({"samples": sheet})
 
 
 def test_sample_sheet_without_rows_is_an_error(tmp_path):
     sheet = write_sheet(tmp_path / "s.tsv", "id\tpath\n")
     with pytest.raises(DiscoveryError, match=f"sample sheet {sheet}: no images found"):
-        discover_images({"samples": sheet})
+        discover({"samples": sheet})
 
 
 def test_missing_sample_sheet_names_it_and_the_key(tmp_path):
     sheet = str(tmp_path / "missing.tsv")
     with pytest.raises(DiscoveryError) as error:
-        discover_images({"samples": sheet, "input": str(tmp_path), "extensions": EXTENSIONS})
+        discover({"samples": sheet, "input": str(tmp_path), "extensions": EXTENSIONS})
     assert str(error.value) == f"sample sheet {sheet} not found (config key 'samples')"
 
 
@@ -352,7 +357,7 @@ def test_index_images_sorts_and_validates():
 def test_relative_input_gives_paths_relative_to_the_working_directory(tmp_path, monkeypatch):
     touch(tmp_path, "imgs/a.tif")
     monkeypatch.chdir(tmp_path)
-    assert discover_images(folder_config("imgs")) == {"a": os.path.join("imgs", "a.tif")}
+    assert discover(folder_config("imgs")) == {"a": os.path.join("imgs", "a.tif")}
 
 
 def test_hidden_files_are_not_images(tmp_path):

@@ -2,7 +2,10 @@
 
 Used by ``workflow/rules/common.smk`` when the workflow starts. An image's id
 is its file name without the last suffix (``plate 1.well.tif`` ->
-``plate 1.well``); it names every output (``results/<step>/<id>.tif``).
+``plate 1.well``); it names every output (``results/<step>/<id>.tif``). In a
+screen with one file per channel (config ``screen.file_pattern``) an image
+is a field, its files grouped by :mod:`scripts.config.screens`, and its id
+names the well and field (``D03_f00``).
 """
 
 from __future__ import annotations
@@ -11,13 +14,74 @@ import csv
 import glob
 import os
 from collections import Counter
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from scripts.config.screens import PatternError, group_fields
+
 GLOB_CHARACTERS = set("*?[")
+#: Optional columns of a sample sheet: where an image was taken.
+PLACE_COLUMNS = ("plate", "well", "field")
 
 
 class DiscoveryError(ValueError):
     """The configured input cannot give an unambiguous list of images."""
+
+
+@dataclass(frozen=True)
+class Image:
+    """One image of a run: where its pixels are and where it was taken.
+
+    Attributes
+    ----------
+    path : str
+        The file with the channel to segment: every rule that reads the raw
+        image depends on it.
+    scene : int or None
+        Scene, series or position in a file holding several images.
+    channels : tuple of (str, str)
+        A screen's field: every channel's file, ``(channel, path)``, the
+        channel as the file names write it (empty for other images).
+    plate, well, field : str
+        Where it was taken ("" when unknown): the per-well table groups by them.
+    """
+
+    path: str
+    scene: int | None = None
+    channels: tuple = ()
+    plate: str = ""
+    well: str = ""
+    field: str = ""
+
+    def reading(self, reading):
+        """The arguments of :func:`scripts.imaging.open_image` for this image:
+        the config's `reading` (channel, volume, max_pixels) with its scene,
+        and no channel for a field's file (one channel per file)."""
+        changed = dict(reading)
+        if self.channels:
+            changed["channel"] = None
+        if self.scene is not None:
+            changed["scene"] = self.scene
+        return changed
+
+    def record(self):
+        """This image as ``results/run.yaml`` records it: its path alone for
+        a plain file, else every field that is set."""
+        fields = {k: v for k, v in asdict(self).items() if v not in (None, "", ())}
+        if set(fields) == {"path"}:
+            return self.path
+        if "channels" in fields:
+            fields["channels"] = dict(self.channels)
+        return fields
+
+    @classmethod
+    def from_record(cls, value):
+        """The image :meth:`record` wrote."""
+        if isinstance(value, str):
+            return cls(value)
+        value = dict(value)
+        value["channels"] = tuple(sorted(value.get("channels", {}).items()))
+        return cls(**value)
 
 
 def image_id(path):
@@ -56,7 +120,9 @@ def list_candidates(input_spec, extensions):
 
 
 def read_sample_sheet(sheet_path):
-    """Rows of a TSV sample sheet with columns ``id`` and ``path``.
+    """Rows of a TSV sample sheet with columns ``id`` and ``path``:
+    ``(id, path)`` pairs, or with any of the optional columns ``plate``,
+    ``well``, ``field``, ``(id, path, {column: value})``.
 
     Relative paths are taken relative to the sheet's folder.
     """
@@ -88,7 +154,8 @@ def read_sample_sheet(sheet_path):
                 f"sample sheet {sheet_path}, line {line}: image {row['path']!r} "
                 f"of id {row['id']!r} not found"
             )
-        pairs.append((row["id"], str(path)))
+        place = {column: row[column] or "" for column in PLACE_COLUMNS if column in columns}
+        pairs.append((row["id"], str(path), place) if place else (row["id"], str(path)))
     return pairs
 
 
@@ -98,7 +165,7 @@ def index_images(pairs, origin):
     `origin` names where the pairs came from, for the error message.
     """
     images = {}
-    for identifier, path in pairs:
+    for identifier, path, *_ in pairs:
         if (
             not identifier
             or identifier.startswith(".")
@@ -140,11 +207,17 @@ def images_in_subfolders(folder, extensions):
 
 
 def discover_images(config):
-    """Dict id -> path of every image the configuration selects, sorted by id."""
+    """Dict id -> :class:`Image` of every image the configuration selects,
+    sorted by id."""
     if config.get("samples"):
-        return index_images(
-            read_sample_sheet(config["samples"]), f"sample sheet {config['samples']}"
-        )
+        origin = f"sample sheet {config['samples']}"
+        rows = read_sample_sheet(config["samples"])
+        paths = index_images(rows, origin)
+        places = {row[0]: row[2] for row in rows if len(row) > 2}
+        return {
+            identifier: Image(path, **places.get(identifier, {}))
+            for identifier, path in paths.items()
+        }
     candidates = list_candidates(config["input"], config["extensions"])
     origin = (
         f"input {config['input']!r} (extensions {', '.join(config['extensions'])})"
@@ -159,4 +232,32 @@ def discover_images(config):
                 f"subfolders (e.g. {nested[0]}): to take them, set input to a "
                 f"glob, e.g. --config 'input={pattern}'"
             )
-    return index_images(((image_id(path), path) for path in candidates), origin)
+    screen = config.get("screen") or {}
+    if screen.get("file_pattern") and candidates:
+        return screen_images(candidates, screen, config.get("channel"), origin)
+    paths = index_images(((image_id(path), path) for path in candidates), origin)
+    return {identifier: Image(path) for identifier, path in paths.items()}
+
+
+def screen_images(paths, screen, channel, origin):
+    """The fields of a screen (one file per channel) as images, by id."""
+    names = screen.get("channel_names") or {}
+    wanted = str(channel) if channel is not None else None
+    # The channel to segment may be given by its name in the tables.
+    by_name = {name: written for written, name in names.items()}
+    wanted = by_name.get(wanted, wanted)
+    try:
+        fields = group_fields(paths, screen["file_pattern"], wanted, origin)
+    except PatternError as error:
+        raise DiscoveryError(str(error)) from None
+    index_images(((key, group["channels"][wanted]) for key, group in fields), origin)
+    return {
+        key: Image(
+            group["channels"][wanted],
+            channels=tuple(sorted(group["channels"].items())),
+            plate=group["plate"],
+            well=group["well"],
+            field=group["field"] + (f"p{group['plane']}" if group["plane"] else ""),
+        )
+        for key, group in fields
+    }

@@ -115,6 +115,17 @@ def recorded_config(config):
     return canonical({k: v for k, v in config.items() if k not in EXECUTION_KEYS})
 
 
+def reading(config):
+    """How every raw image is read (keyword arguments of
+    :func:`scripts.imaging.open_image`); each image adds its own scene
+    (:meth:`scripts.config.discovery.Image.reading`)."""
+    return {
+        "channel": config["channel"],
+        "volume": config["volume"],
+        "max_pixels": config["max_pixels"],
+    }
+
+
 def rule_params(config):
     """The params of every rule that depend on the config, by rule name.
 
@@ -128,14 +139,9 @@ def rule_params(config):
     -------
     dict of str -> dict
         ``{rule: {param name: value}}``; the rules add what depends on the
-        image (its source path and id) themselves.
+        image (its source path, id and :func:`reading`) themselves.
     """
     settings = step_settings(config)
-    reading = {
-        "channel": config["channel"],
-        "volume": config["volume"],
-        "max_pixels": config["max_pixels"],
-    }
     compression = config["tiff_compression"]
     preprocess = (
         canonical(config["preprocess"]) if preprocess_active(config["preprocess"]) else None
@@ -155,7 +161,6 @@ def rule_params(config):
             "settings": settings["threshold"],
             "preprocess": preprocess,
             "diameter": diameter,
-            "reading": reading,
             "compression": compression,
         },
         "morphology": {
@@ -166,12 +171,10 @@ def rule_params(config):
         "label": {
             "settings": settings["label"],
             "measure": bool(config["measure"]["enabled"]),
-            "reading": reading,
             "compression": compression,
         },
         "colorize": {
             "settings": settings["colorize"],
-            "reading": reading,
             "compression": compression,
         },
         "rescale": {"settings": settings["rescale"], "compression": compression},
@@ -179,10 +182,8 @@ def rule_params(config):
             "steps": list(STEPS),
             "colors": settings["colorize"]["colors"],
             "percentiles": settings["rescale"]["percentiles"],
-            "reading": reading,
         },
         "report_parameters": {"config": recorded_config(config)},
-        "check_images": {"reading": reading},
         # a dict: Snakemake would read {image} in a plain string as a wildcard
         "evaluate": {
             "evaluation": config["evaluation"],

@@ -115,8 +115,9 @@ def busy_message(run, unlocking=False):
 
 def write_records(config, images, status, folder="."):
     """Write ``results/config.yaml`` (the configuration, without the keys that
-    only change how jobs run) and ``results/run.yaml`` (`status`, `images`)
-    under `folder`, each atomically."""
+    only change how jobs run) and ``results/run.yaml`` (`status`, `images`:
+    id -> path, or a mapping for an image that is not a whole file) under
+    `folder`, each atomically."""
     if status not in STATUSES:
         raise ValueError(f"status must be one of {STATUSES}, got {status!r}")
     header = "# The configuration of the last run in this folder (snakemake --configfile accepts it).\n"

@@ -31,15 +31,16 @@ def reading_problem(path, reading):
     return None
 
 
-def find_unreadable(images, reading, threads=1):
+def find_unreadable(images, readings, threads=1):
     """``{id: reason}`` of the images that cannot be read.
 
     Parameters
     ----------
     images : dict
         Image id -> path.
-    reading : dict
-        Keyword arguments of :func:`scripts.imaging.open_image`.
+    readings : dict
+        Image id -> keyword arguments of :func:`scripts.imaging.open_image`
+        (the config's channel, volume and max_pixels; a scene).
     threads : int
         Images read at the same time (decoding releases the GIL).
 
@@ -49,7 +50,7 @@ def find_unreadable(images, reading, threads=1):
     """
     items = sorted(images.items())
     with ThreadPoolExecutor(max(1, threads)) as pool:
-        problems = pool.map(lambda item: reading_problem(item[1], reading), items)
+        problems = pool.map(lambda item: reading_problem(item[1], readings[item[0]]), items)
         found = {image_id: problem for (image_id, _), problem in zip(items, problems)}
     return {image_id: problem for image_id, problem in found.items() if problem}
 
@@ -75,7 +76,7 @@ def run(input, output, params, log, threads=1):
     """Snakemake entry point: every raw image -> results/skipped.csv."""
     images = dict(zip(params.ids, input.images))
     with job_log(log[0], "check_images", f"{len(images)} images") as note:
-        unreadable = find_unreadable(images, params.reading, threads)
+        unreadable = find_unreadable(images, params.readings, threads)
         for image_id, reason in sorted(unreadable.items()):
             note(f"skipped {images[image_id]}: {reason}")
         note(f"{len(images) - len(unreadable)} readable, {len(unreadable)} skipped")

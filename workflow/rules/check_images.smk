@@ -6,7 +6,7 @@
 
 checkpoint check_images:
     input:
-        images=list(IMAGES.values()),
+        images=[image.path for image in IMAGES.values()],
     output:
         skipped=report(
             "results/skipped.csv",
@@ -20,7 +20,7 @@ checkpoint check_images:
         mem_mb=RESOURCES.check_images_mem_mb,
         runtime=RESOURCES.check_images_runtime_min,
     params:
-        **PARAMS["check_images"],
+        readings=image_readings(),
         ids=list(IMAGES),
     run:
         from scripts.tables import check_images

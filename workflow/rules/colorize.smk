@@ -14,6 +14,7 @@ rule colorize:
         runtime=RESOURCES.runtime_min(),
     params:
         **PARAMS["colorize"],
+        reading=image_reading,
         source=source_image,
     run:
         from scripts.steps import colorize

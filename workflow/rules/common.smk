@@ -9,11 +9,12 @@ from snakemake.logging import logger
 # The project root, so that rules can import the Python package scripts/.
 sys.path.insert(0, workflow.basedir)
 
-from scripts.config.discovery import DiscoveryError, discover_images
+from scripts.config.discovery import DiscoveryError, Image, discover_images
 from scripts.config.load import ConfigError, load_config
 from scripts.config.params import (
     evaluates,
     label_reads_raw,
+    reading,
     rule_params,
     truth_label_path,
 )
@@ -73,13 +74,14 @@ def _user_config():
 try:
     if INVOCATION is not None and INVOCATION.reports:
         _typed = workflow.config_settings.config or workflow.config_settings.configfiles
-        _recorded, IMAGES = runs.reported_run(
+        _recorded, _images = runs.reported_run(
             runs.read_records(),
             given_config=_user_config() if _typed else None,
             live=LIVE_RUNS,
             directory=INVOCATION.directory,
         )
         _loaded = load_config(_recorded, SCHEMA)
+        IMAGES = {i: Image.from_record(record) for i, record in _images.items()}
     else:
         _loaded = _user_config()
         IMAGES = discover_images(_loaded)
@@ -88,9 +90,11 @@ except (ConfigError, DiscoveryError, runs.RunRefused) as error:
 config.clear()
 config.update(_loaded)
 
-# The params of every rule (scripts/config/params.py) and their resources.
+# The params of every rule (scripts/config/params.py), how raw images are
+# read, and the rules' resources.
 PARAMS = rule_params(config)
-RESOURCES = JobResources(IMAGES, config["max_pixels"])
+READING = reading(config)
+RESOURCES = JobResources({i: image.path for i, image in IMAGES.items()}, config["max_pixels"])
 # Optional outputs: the per-object tables, the evaluation against truth.
 MEASURE = config["measure"]["enabled"]
 LABEL_OBJECTS = {"objects": "results/objects/{image}.csv"} if MEASURE else {}
@@ -180,19 +184,31 @@ def per_image(pattern):
 # Input functions
 # --------------------------------------------------------------------------
 def source_image(wildcards):
-    """Path of the raw image with this id."""
-    return IMAGES[wildcards.image]
+    """Path of the raw image with this id (the file with the channel to
+    segment)."""
+    return IMAGES[wildcards.image].path
+
+
+def image_reading(wildcards):
+    """How the raw image with this id is read: the config's channel, volume
+    and max_pixels, with the image's scene (scripts/config/discovery.py)."""
+    return IMAGES[wildcards.image].reading(READING)
+
+
+def image_readings():
+    """image_reading() of every image, by id (rule check_images)."""
+    return {image_id: image.reading(READING) for image_id, image in IMAGES.items()}
 
 
 def colorize_raw_input(wildcards):
     """The raw image as an input of colorize when it draws an overlay."""
-    return [IMAGES[wildcards.image]] if config["colorize"]["overlay"] else []
+    return [source_image(wildcards)] if config["colorize"]["overlay"] else []
 
 
 def label_raw_input(wildcards):
     """The raw image as an input of label when it reads it (measurements,
     declumping weighted by intensity)."""
-    return [IMAGES[wildcards.image]] if label_reads_raw(config) else []
+    return [source_image(wildcards)] if label_reads_raw(config) else []
 
 
 def images_with_truth_labels():
@@ -251,8 +267,11 @@ def run_jobs(jobs):
 # The record of every run that executes jobs: what `snakemake --report`
 # reports (results/config.yaml, results/run.yaml; scripts/runtime/runs.py).
 # --------------------------------------------------------------------------
+RECORDED_IMAGES = {image_id: image.record() for image_id, image in IMAGES.items()}
+
+
 onstart:
-    runs.write_records(config, IMAGES, "running")
+    runs.write_records(config, RECORDED_IMAGES, "running")
     _others = runs.other_images(IMAGES)
     if _others:
         logger.warning(
@@ -264,8 +283,8 @@ onstart:
 
 
 onsuccess:
-    runs.write_records(config, IMAGES, "partial" if INVOCATION.partial else "finished")
+    runs.write_records(config, RECORDED_IMAGES, "partial" if INVOCATION.partial else "finished")
 
 
 onerror:
-    runs.write_records(config, IMAGES, "failed")
+    runs.write_records(config, RECORDED_IMAGES, "failed")

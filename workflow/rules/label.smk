@@ -17,6 +17,7 @@ rule label:
         runtime=RESOURCES.runtime_min(),
     params:
         **PARAMS["label"],
+        reading=image_reading,
         image_id="{image}",
         source=source_image,
     run:

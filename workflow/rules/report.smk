@@ -42,6 +42,7 @@ rule report_image:
         runtime=RESOURCES.runtime_min(),
     params:
         **PARAMS["report_image"],
+        reading=image_reading,
         source=source_image,
         image_id="{image}",
     run:

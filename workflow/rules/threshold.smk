@@ -14,6 +14,7 @@ rule threshold:
         runtime=RESOURCES.runtime_min(),
     params:
         **PARAMS["threshold"],
+        reading=image_reading,
         source=source_image,
         image_id="{image}",
     run:
