@@ -49,8 +49,14 @@ def outputs_of(image_id, steps=PER_IMAGE):
     return files | {f"report/{figure}/{image_id}.png" for figure in FIGURES}
 
 
+#: The run records (results/config.yaml, results/run.yaml) are written by
+#: every run that executes jobs, whatever it reruns: not outputs of a job.
+RUN_RECORDS = {"config.yaml", "run.yaml"}
+
+
 def rewritten(before, after):
-    return {path for path in after if before.get(path) != after[path]}
+    """Outputs under results/ written again (the run records left out)."""
+    return {path for path in after if before.get(path) != after[path]} - RUN_RECORDS
 
 
 def edit_config(project, **changes):
