@@ -27,6 +27,7 @@ if config["fuse_steps"]:
     include: "workflow/rules/fused_steps.smk"
 
 
+include: "workflow/rules/intensities.smk"
 include: "workflow/rules/counts.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
@@ -36,9 +37,11 @@ localrules:
     all,
     counts,
     objects,
+    wells,
     report_counts,
     report_parameters,
     report_evaluation,
+    report_wells,
 
 
 rule all:

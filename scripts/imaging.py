@@ -610,3 +610,22 @@ def write_text(path, text):
     """Write UTF-8 text atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def list_channels(path):
+    """The channels of a multichannel TIFF, in order: their names in the
+    OME metadata, or "" where it has none; ``[]`` for a file with one
+    channel (gray or RGB)."""
+    path = Path(path)
+    if path.suffix.lower() not in TIFF_SUFFIXES:
+        return []
+    try:
+        with tifffile.TiffFile(path) as tif:
+            axes, shape = tif.series[0].axes, tif.series[0].shape
+            _, names = _ome_metadata(tif)
+    except Exception as error:  # the reading job says what is wrong
+        raise ImageReadError(path, f"not a readable image ({type(error).__name__}: {error})") from None
+    if "C" not in axes:
+        return []
+    count = shape[axes.index("C")]
+    return (names + [""] * count)[:count]

@@ -28,6 +28,12 @@ def settings_errors(config):
             f"cleanup.min_area: {cleanup['min_area']} is larger than cleanup.max_area "
             f"{cleanup['max_area']}"
         )
+    positive = config.get("screen", {}).get("positive", {})
+    if positive and not config.get("measure", {}).get("channels"):
+        errors.append(
+            f"screen.positive: {', '.join(positive)} must be measured: list the "
+            "channels in measure.channels (or set it to all)"
+        )
     colorize = config["colorize"]
     named = [("colorize.colors", name) for name in colorize["colors"]]
     if colorize["bg_color"] is not None:

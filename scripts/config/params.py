@@ -190,3 +190,70 @@ def rule_params(config):
             "max_pixels": config["max_pixels"],
         },
     }
+
+
+def channel_column(name):
+    """A channel's name as the start of a column name: as it is when it
+    starts with a letter (``PH3``), else prefixed (``0`` -> ``c0``)."""
+    text = str(name)
+    return text if text[:1].isalpha() else f"c{text}"
+
+
+def measured_channels(image, config, base_reading):
+    """The channels measured in every object of `image` (measure.channels).
+
+    Parameters
+    ----------
+    image : scripts.config.discovery.Image
+    config : dict
+        Validated.
+    base_reading : dict
+        :func:`reading` of the config.
+
+    Returns
+    -------
+    list of dict
+        One per channel: ``name`` (the column prefix), ``path`` (its file),
+        ``reading`` (keyword arguments of :func:`scripts.imaging.open_image`);
+        or, for ``all`` in a file holding every channel, one dict with
+        ``all: True`` (the job lists the file's channels).
+
+    Raises
+    ------
+    ValueError
+        For a channel a screen's field has no file of, naming the field's
+        channels.
+    """
+    wanted = config["measure"]["channels"]
+    if not wanted:
+        return []
+    reading = image.reading(base_reading)
+    if not image.channels:
+        if wanted == "all":
+            return [{"all": True, "path": image.path, "reading": reading}]
+        return [
+            {"name": channel_column(item), "path": image.path, "reading": {**reading, "channel": item}}
+            for item in wanted
+        ]
+    names = config["screen"]["channel_names"]
+    files = dict(image.channels)
+    # A channel may be given as the file names write it, by its name, or as
+    # its column prefix in the tables (c2 for channel 2).
+    written_by_name = {name: written for written, name in names.items()}
+    written_by_name.update({channel_column(names.get(w, w)): w for w in files})
+    segmented = next(written for written, path in image.channels if path == image.path)
+    if wanted == "all":
+        chosen = [written for written in files if written != segmented]
+    else:
+        chosen = [written_by_name.get(str(item), str(item)) for item in wanted]
+        missing = [item for item, written in zip(wanted, chosen) if written not in files]
+        if missing:
+            known = ", ".join(f"{w} ({names[w]})" if w in names else w for w in files)
+            raise ValueError(
+                f"measure.channels: field {image.path} has no channel "
+                f"{', '.join(map(repr, missing))}; its channels: {known}"
+            )
+    return [
+        {"name": channel_column(names.get(written, written)), "path": files[written], "reading": reading}
+        for written in chosen
+    ]

@@ -628,6 +628,76 @@ def evaluation_figure(true_counts, found_counts, f1=None, datasets=None):
     return figure
 
 
+#: Rows and columns of the plate formats.
+PLATE_SHAPES = {96: (8, 12), 384: (16, 24), 1536: (32, 48)}
+
+
+def plate_shape(positions, plate_format="auto"):
+    """(rows, columns) of the plate drawn: the format's, or with ``auto``
+    the smallest of 96, 384 and 1536 wells that holds every well position
+    ``(row, column)`` (from 1)."""
+    if plate_format != "auto":
+        return PLATE_SHAPES[int(plate_format)]
+    rows = max((row for row, _ in positions), default=1)
+    columns = max((column for _, column in positions), default=1)
+    for shape in PLATE_SHAPES.values():
+        if rows <= shape[0] and columns <= shape[1]:
+            return shape
+    return rows, columns
+
+
+def row_letters(row):
+    """A plate row's letters: 1 -> A, 27 -> AA."""
+    letters = ""
+    while row:
+        row, rest = divmod(row - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def plate_figure(plates, column_names, plate_format="auto"):
+    """Plate heatmaps: one per plate and column of the per-well table.
+
+    Parameters
+    ----------
+    plates : dict of str -> dict of (int, int) -> dict of str -> float
+        Plate name -> well position ``(row, column)`` -> value by column name.
+    column_names : sequence of str
+        The columns drawn (one heatmap each, side by side).
+    plate_format : "auto", 96, 384 or 1536
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Wells without a value are light gray; each heatmap has its colour bar.
+    """
+    names = sorted(plates)
+    positions = [position for wells in plates.values() for position in wells]
+    rows, columns = plate_shape(positions, plate_format)
+    cell = 0.32 if columns <= 24 else 0.18
+    width = max(4.0, columns * cell + 1.6)
+    figure = Figure(figsize=(width * len(column_names), (rows * cell + 1.0) * len(names)))
+    axes = np.asarray(figure.subplots(len(names), len(column_names), squeeze=False))
+    for row_index, plate in enumerate(names):
+        for column_index, name in enumerate(column_names):
+            axis = axes[row_index, column_index]
+            grid = np.full((rows, columns), np.nan)
+            for (row, column), values in plates[plate].items():
+                value = values.get(name)
+                if value is not None and 1 <= row <= rows and 1 <= column <= columns:
+                    grid[row - 1, column - 1] = value
+            colormap = colormaps["viridis"].with_extremes(bad="0.88")
+            image = axis.imshow(np.ma.masked_invalid(grid), cmap=colormap, aspect="equal")
+            figure.colorbar(image, ax=axis, shrink=0.8)
+            step = 1 if columns <= 24 else 4
+            axis.set_xticks(np.arange(0, columns, step), labels=[str(c + 1) for c in range(0, columns, step)], fontsize=7)
+            axis.set_yticks(np.arange(0, rows, step), labels=[row_letters(r + 1) for r in range(0, rows, step)], fontsize=7)
+            title = f"{name}" + (f" — {plate}" if plate else "")
+            axis.set_title(title, fontsize=9)
+    figure.tight_layout()
+    return figure
+
+
 # --------------------------------------------------------------------------
 # Writing (atomic, deterministic)
 # --------------------------------------------------------------------------

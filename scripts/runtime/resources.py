@@ -28,6 +28,7 @@ MEM_PER_INPUT_MB = {
     "colorize": 12,
     "rescale": 8,
     "report_image": 16,
+    "intensities": 10,
     "evaluate": 12,
 }
 #: Minutes every per-image job gets, and MB of file read per extra minute.

@@ -39,6 +39,28 @@ def objects_csv(image_id, table):
     return columns_text({"image": [image_id] * count, **table})
 
 
+def join_by_label(image_id, objects_text=None, intensities_text=None):
+    """One image's objects table with its intensities table joined by
+    label: ``image, label``, the objects' columns, the intensities'. Either
+    may be missing (None)."""
+    if intensities_text is None:
+        return objects_text
+    intensities = list(csv.reader(io.StringIO(intensities_text)))
+    header, rows = intensities[0], {row[0]: row[1:] for row in intensities[1:]}
+    if objects_text is None:
+        lines = [["image", *header]] + [[image_id, label, *row] for label, row in rows.items()]
+    else:
+        objects = list(csv.reader(io.StringIO(objects_text)))
+        label_at = objects[0].index("label")
+        empty = [""] * (len(header) - 1)
+        lines = [objects[0] + header[1:]] + [
+            row + rows.get(row[label_at], empty) for row in objects[1:]
+        ]
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(lines)
+    return buffer.getvalue()
+
+
 def combine_tables(texts):
     """One CSV of several :func:`objects_csv` texts, in the order given.
 
@@ -67,14 +89,27 @@ def combine_tables(texts):
     return buffer.getvalue()
 
 
+def image_of(path):
+    """The image id of a per-image table ``<folder>/<id>.csv``."""
+    return os.path.basename(path)[: -len(".csv")]
+
+
 def run(input, output, log):
-    """Snakemake entry point: every results/objects/<image>.csv -> results/objects.csv."""
-    paths = sorted(input.tables, key=lambda path: os.path.basename(path)[: -len(".csv")])
-    with job_log(log[0], "objects", f"{len(paths)} images") as note:
-        texts = []
-        for path in paths:
-            with open(path, encoding="utf-8") as handle:
-                texts.append(handle.read())
-        table = combine_tables(texts)
+    """Snakemake entry point: every results/objects/<image>.csv (and
+    results/intensities/<image>.csv) -> results/objects.csv."""
+    objects = {image_of(path): path for path in input.tables}
+    intensities = {image_of(path): path for path in input.intensities}
+    images = sorted(set(objects) | set(intensities))
+    with job_log(log[0], "objects", f"{len(images)} images") as note:
+
+        def text(paths, image):
+            if image not in paths:
+                return None
+            with open(paths[image], encoding="utf-8") as handle:
+                return handle.read()
+
+        table = combine_tables(
+            join_by_label(image, text(objects, image), text(intensities, image)) for image in images
+        )
         write_text(output.csv, table)
-        note(f"wrote {max(table.count(chr(10)) - 1, 0)} objects of {len(paths)} images")
+        note(f"wrote {max(table.count(chr(10)) - 1, 0)} objects of {len(images)} images")

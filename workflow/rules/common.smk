@@ -13,7 +13,9 @@ from scripts.config.discovery import DiscoveryError, Image, discover_images
 from scripts.config.load import ConfigError, load_config
 from scripts.config.params import (
     evaluates,
+    channel_column,
     label_reads_raw,
+    measured_channels,
     reading,
     rule_params,
     truth_label_path,
@@ -22,6 +24,7 @@ from scripts.report import short_id
 from scripts.runtime import runlock, runs, workers
 from scripts.runtime.resources import JobResources
 from scripts.steps import STEPS
+
 
 def refuse(message):
     """Stop before any job, saying only `message` (what is wrong and what to
@@ -94,11 +97,25 @@ config.update(_loaded)
 # read, and the rules' resources.
 PARAMS = rule_params(config)
 READING = reading(config)
-RESOURCES = JobResources({i: image.path for i, image in IMAGES.items()}, config["max_pixels"])
-# Optional outputs: the per-object tables, the evaluation against truth.
+RESOURCES = JobResources(
+    {i: image.path for i, image in IMAGES.items()}, config["max_pixels"]
+)
+# Optional outputs: the per-object tables, the intensities in other channels,
+# the evaluation against truth, the per-well table.
 MEASURE = config["measure"]["enabled"]
+CHANNELS = bool(config["measure"]["channels"])
+WELLS = any(image.well for image in IMAGES.values())
 LABEL_OBJECTS = {"objects": "results/objects/{image}.csv"} if MEASURE else {}
 EVALUATE = evaluates(config)
+# The channels measured in every object of each image, worked out (and a
+# channel a field lacks refused) before any job.
+try:
+    CHANNEL_SPECS = {
+        image_id: measured_channels(image, config, READING)
+        for image_id, image in IMAGES.items()
+    }
+except ValueError as error:
+    refuse(f"Invalid configuration:\n  {error}")
 # on_unreadable: skip: the check_images checkpoint decides which images the
 # steps run on (check_images.smk); fail (the default): all of them.
 SKIP_UNREADABLE = config["on_unreadable"] == "skip"
@@ -125,8 +142,10 @@ def outputs_of(images, skip=False):
     tiffs = expand("results/{step}/{image}.tif", step=STEPS, image=images)
     skipped = ["results/skipped.csv"] if skip else []
     tables = ["results/counts.csv"]
-    if MEASURE:
+    if MEASURE or CHANNELS:
         tables.append("results/objects.csv")
+    if WELLS:
+        tables.append("results/wells.csv")
     if EVALUATE:
         tables += ["results/evaluation.csv", "results/evaluation_summary.csv"]
     return tiffs + tables + skipped + report_outputs(images)
@@ -142,9 +161,11 @@ def report_outputs(images=IMAGES):
         image=sorted(images)[: config["report"]["max_images"]],
     )
     evaluation = ["results/report/evaluation.png"] if EVALUATE else []
+    wells = ["results/report/plate.png"] if WELLS else []
     return (
         figures
         + evaluation
+        + wells
         + [
             "results/report/counts.png",
             "results/report/counts.html",
@@ -170,6 +191,27 @@ def processed_images():
 
     skipped = check_images.read_skipped(checkpoints.check_images.get().output.skipped)
     return [image for image in IMAGES if image not in skipped]
+
+
+def processed_ids(wildcards):
+    """processed_images() as a params function (it may wait for the
+    check_images checkpoint)."""
+    return processed_images()
+
+
+def image_places():
+    """Plate and well of every image (rule wells)."""
+    return {
+        i: {"plate": image.plate, "well": image.well} for i, image in IMAGES.items()
+    }
+
+
+def positive_thresholds():
+    """screen.positive by column name of the channel (rule wells)."""
+    return {
+        channel_column(name): value
+        for name, value in config["screen"]["positive"].items()
+    }
 
 
 def per_image(pattern):
@@ -198,6 +240,17 @@ def image_reading(wildcards):
 def image_readings():
     """image_reading() of every image, by id (rule check_images)."""
     return {image_id: image.reading(READING) for image_id, image in IMAGES.items()}
+
+
+def channel_specs(wildcards):
+    """The channels measured in every object of this image (rule
+    intensities; scripts/config/params.py: measured_channels)."""
+    return CHANNEL_SPECS[wildcards.image]
+
+
+def channel_files(wildcards):
+    """Input of rule intensities: the files of the channels it measures."""
+    return sorted({channel["path"] for channel in channel_specs(wildcards)})
 
 
 def colorize_raw_input(wildcards):
@@ -283,7 +336,9 @@ onstart:
 
 
 onsuccess:
-    runs.write_records(config, RECORDED_IMAGES, "partial" if INVOCATION.partial else "finished")
+    runs.write_records(
+        config, RECORDED_IMAGES, "partial" if INVOCATION.partial else "finished"
+    )
 
 
 onerror:

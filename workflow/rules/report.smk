@@ -133,3 +133,33 @@ rule report_evaluation:
         from scripts.report import evaluation
 
         evaluation.run(input, output, log)
+
+
+# Only when the images have wells (rule wells).
+rule report_wells:
+    input:
+        csv="results/wells.csv",
+    output:
+        plot=report(
+            "results/report/plate.png",
+            caption="../report/plate.rst",
+            category="Wells",
+        ),
+        table=report(
+            "results/report/wells.html",
+            caption="../report/wells_table.rst",
+            category="Wells",
+        ),
+    log:
+        "logs/report/wells.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        heatmaps=config["screen"]["heatmaps"],
+        plate_format=config["screen"]["plate_format"],
+    run:
+        from scripts.report import wells
+
+        wells.run(input, output, params, log)
