@@ -284,7 +284,9 @@ def landing_page(**values):
         {"input": "example/images", **values}, ROOT / "workflow" / "schemas" / "config.schema.yaml"
     )
     template = (ROOT / "workflow" / "report" / "workflow.rst").read_text(encoding="utf-8")
-    links = "".join(f"\n.. _{name}: javascript:void(0)" for name in ("Counts", "Images", "Run", "Evaluation"))
+    links = "".join(
+        f"\n.. _{name}: javascript:void(0)" for name in ("Counts", "Images", "Run", "Evaluation", "Wells")
+    )
     snakemake = type("Snakemake", (), {"config": config})
     rst = Environment(trim_blocks=True, lstrip_blocks=True).from_string(template + "\n" + links)
     html = publish_parts(
@@ -326,3 +328,9 @@ def test_landing_page_of_other_settings():
     assert "between the 0.5 and 99.5 percentiles" in text
     assert "blended over the raw image (opacity 0.4)" in text
     assert "Evaluation: what was found against the ground truth" in text
+    assert "Wells" not in text
+
+
+def test_landing_page_of_a_screen_points_at_the_wells():
+    text = landing_page(screen={"file_pattern": "cellprofiler", "heatmaps": ["objects_per_field", "PH3_positive_fraction"]})
+    assert "Wells: plate heatmaps of objects_per_field, PH3_positive_fraction" in text

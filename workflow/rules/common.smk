@@ -249,7 +249,7 @@ def channel_specs(wildcards):
 
 
 def channel_files(wildcards):
-    """Input of rule intensities: the files of the channels it measures."""
+    """The files of the channels an image's intensities job measures."""
     return sorted({channel["path"] for channel in channel_specs(wildcards)})
 
 
