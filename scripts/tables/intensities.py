@@ -13,7 +13,7 @@ averages it per well.
 
 from __future__ import annotations
 
-from scripts.algorithms.measure import INTENSITY_STATISTICS, channel_intensities
+from scripts.algorithms.measure import INTENSITY_STATISTICS, channel_intensities, object_pixels
 from scripts.config.params import channel_column
 from scripts.imaging import list_channels, open_image, read_tiff, write_text
 from scripts.runtime.jobs import job_log
@@ -53,8 +53,9 @@ def intensity_table(labels, channels):
         Name and pixels of each channel, the shape of `labels`.
     """
     table = {}
+    objects = object_pixels(labels)
     for name, pixels in channels:
-        measured = channel_intensities(labels, pixels)
+        measured = channel_intensities(labels, pixels, objects)
         table.setdefault("label", measured["label"])
         for statistic, column in zip(INTENSITY_STATISTICS, intensity_columns(name)):
             table[column] = measured[statistic]
