@@ -49,14 +49,16 @@ def outputs_of(image_id, steps=PER_IMAGE):
     return files | {f"report/{figure}/{image_id}.png" for figure in FIGURES}
 
 
-#: The run records (results/config.yaml, results/run.yaml) are written by
-#: every run that executes jobs, whatever it reruns: not outputs of a job.
-RUN_RECORDS = {"config.yaml", "run.yaml"}
+#: The records of the run (results/config.yaml, results/run.yaml) are
+#: written by every run that executes jobs, whatever it reruns: not outputs
+#: of a job.
+RECORDS_OF_EVERY_RUN = {"config.yaml", "run.yaml"}
 
 
 def rewritten(before, after):
-    """Outputs under results/ written again (the run records left out)."""
-    return {path for path in after if before.get(path) != after[path]} - RUN_RECORDS
+    """Outputs under results/ written again (the records every run writes,
+    results/config.yaml and run.yaml, left out)."""
+    return {path for path in after if before.get(path) != after[path]} - RECORDS_OF_EVERY_RUN
 
 
 def edit_config(project, **changes):
