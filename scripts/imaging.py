@@ -463,18 +463,19 @@ def decoded_megabytes(path, max_pixels=DEFAULT_MAX_PIXELS, min_itemsize=1, scene
     missing file.
     """
     path = Path(path)
-    reader = formats.reader_for(path)
     try:
         file_mb = path.stat().st_size / 1e6
     except OSError:
         return 0.0
     try:
-        if reader is not None:
-            shape, itemsize = reader.header_shape(path, scene)
-        elif path.suffix.lower() in TIFF_SUFFIXES:
+        is_tiff = path.suffix.lower() in TIFF_SUFFIXES  # the common case first
+        reader = None if is_tiff else formats.reader_for(path)
+        if is_tiff:
             with tifffile.TiffFile(path) as tif:
                 series = tif.series[0]
                 shape, itemsize = tuple(series.shape), series.dtype.itemsize
+        elif reader is not None:
+            shape, itemsize = reader.header_shape(path, scene)
         else:
             with Image.open(path) as probe:
                 shape = (*probe.size[::-1], len(probe.getbands()))
