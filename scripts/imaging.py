@@ -22,6 +22,8 @@ import numpy as np
 import tifffile
 from PIL import Image
 
+from scripts import formats
+
 # Pillow refuses images above ~179 MP on its own; this module applies the
 # configurable limit `max_pixels` itself, before decoding.
 Image.MAX_IMAGE_PIXELS = None
@@ -191,7 +193,31 @@ def _json_or_empty(text):
 
 def _pick_channel(path, data, axis, channel, names):
     """The plane of `channel` (an index, or a name from the file) along `axis`."""
-    count = data.shape[axis]
+    index, note = _channel_index(path, data.shape[axis], channel, names)
+    return np.take(data, index, axis=axis), note
+
+
+def _channel_index(path, count, channel, names):
+    """(index, note for the log) of `channel` among `count` channels.
+
+    Parameters
+    ----------
+    path : str or Path
+        The image, for the error message.
+    count : int
+        Number of channels in the image.
+    channel : int, str or None
+        An index, or a name from `names`; None is refused (the image has
+        several channels and the user must say which one).
+    names : list of str
+        Channel names stored in the file ("" or missing when unnamed).
+
+    Raises
+    ------
+    ImageReadError
+        Naming the channels of the image, when `channel` is None, unknown
+        or out of range.
+    """
     described = ", ".join(
         f"{index}={name!r}" if name else str(index)
         for index, name in enumerate(names[:count] + [""] * (count - len(names)))
@@ -214,7 +240,7 @@ def _pick_channel(path, data, axis, channel, names):
         )
     label = f" {names[channel]!r}" if channel < len(names) and names[channel] else ""
     note = f"segmenting channel {channel}{label} of {count}; the others are ignored"
-    return np.take(data, channel, axis=axis), note
+    return channel, note
 
 
 def _tiff_pixels(path, tif, channel, volume, max_pixels):
@@ -225,6 +251,12 @@ def _tiff_pixels(path, tif, channel, volume, max_pixels):
     _check_size(path, tuple(n for a, n in zip(axes, shape) if a != "S"), max_pixels)
     data = series.asarray()
     notes = []
+    if len(series.levels) > 1:
+        notes.append(
+            f"pyramidal TIFF: segmenting the full-resolution level "
+            f"({shape[axes.index('Y')]} x {shape[axes.index('X')]} px) of "
+            f"{len(series.levels)} levels"
+        )
     for axis in axes:
         if axis not in "TCSYX" + "".join(PLANE_AXES):
             raise ImageReadError(path, f"has an unsupported axis {axis!r} (axes {axes})")
@@ -282,16 +314,21 @@ def _apply_volume_mode(path, pixels, volume, notes):
     )
 
 
-def open_image(path, *, channel=None, volume="refuse", max_pixels=DEFAULT_MAX_PIXELS):
+def open_image(path, *, channel=None, volume="refuse", max_pixels=DEFAULT_MAX_PIXELS,
+               scene=None):
     """Read one microscope image as the gray 2D (or 3D) array to segment.
 
     Parameters
     ----------
     path : str or Path
-        A TIFF (plain, ImageJ or OME; multichannel, stacks), PNG or JPEG file.
+        A TIFF (plain, ImageJ or OME; multichannel, stacks, pyramids, any
+        compression tifffile decodes with imagecodecs), PNG or JPEG file; a
+        Zeiss CZI, Nikon ND2 or Leica LIF file, or an OME-Zarr image or plate
+        folder (these need the optional packages of
+        ``requirements-formats.txt``; see :mod:`scripts.formats`).
     channel : int, str or None
-        The channel to segment: its index, or its name in OME metadata.
-        Required for multichannel TIFFs; for RGB(A) input see
+        The channel to segment: its index, or its name in the file's
+        metadata. Required for multichannel images; for RGB(A) input see
         :func:`to_grayscale`.
     volume : {"refuse", "3d", "max_projection"}
         What to do with a stack of planes (Z, or pages): refuse it with an
@@ -299,6 +336,11 @@ def open_image(path, *, channel=None, volume="refuse", max_pixels=DEFAULT_MAX_PI
     max_pixels : int
         Refuse images whose header declares more pixels than this (all
         planes counted).
+    scene : int, str or None
+        The scene (CZI), position (ND2), series (LIF) or plate field
+        (OME-Zarr) to read, by index or by the name stored in the file; None
+        for files that hold one image. TIFF, PNG and JPEG files hold one
+        image (scene 0).
 
     Returns
     -------
@@ -310,15 +352,24 @@ def open_image(path, *, channel=None, volume="refuse", max_pixels=DEFAULT_MAX_PI
     ImageReadError
         With the file name and the problem for anything unusable: missing,
         unreadable, empty, truncated, not an image, unexpected dimensions or
-        channels, too large, non-finite values.
+        channels, too large, non-finite values, an optional reader missing.
     """
     path = Path(path)
+    reader = formats.reader_for(path)
+    if reader is not None and path.is_dir():  # OME-Zarr: a folder
+        return reader.read(path, scene=scene, channel=channel, volume=volume,
+                             max_pixels=max_pixels)
     if not path.is_file():
         raise ImageReadError(path, "file not found")
     if not os.access(path, os.R_OK):
         raise ImageReadError(path, "permission denied: the file cannot be read")
     if path.stat().st_size == 0:
         raise ImageReadError(path, "empty file (0 bytes)")
+    if reader is not None:
+        return reader.read(path, scene=scene, channel=channel, volume=volume,
+                             max_pixels=max_pixels)
+    if scene not in (None, 0):
+        raise ImageReadError(path, f"holds one image; scene {scene!r} requested")
     calibration = Calibration()
     notes = []
     try:
@@ -339,6 +390,30 @@ def open_image(path, *, channel=None, volume="refuse", max_pixels=DEFAULT_MAX_PI
             path, f"not a readable image ({type(error).__name__}: {error})"
         ) from None
     pixels = _apply_volume_mode(path, np.asarray(pixels), volume, notes)
+    return finished_image(path, pixels, calibration, notes, volume)
+
+
+def finished_image(path, pixels, calibration, notes, volume):
+    """The checks every reader's pixels pass, as an :class:`ImageData`.
+
+    Booleans become uint8 0/1; other non-numeric types and NaN or infinite
+    values are refused; the z spacing is kept only for a volume segmented
+    in 3D.
+
+    Parameters
+    ----------
+    path : str or Path
+        The image, for error messages.
+    pixels : ndarray, shape (Y, X) or (Z, Y, X)
+        After :func:`_apply_volume_mode`.
+    calibration : Calibration
+    notes : list of str
+    volume : {"refuse", "3d", "max_projection"}
+
+    Raises
+    ------
+    ImageReadError
+    """
     if pixels.dtype == bool:
         pixels = pixels.astype(np.uint8)
     if not (np.issubdtype(pixels.dtype, np.integer) or np.issubdtype(pixels.dtype, np.floating)):
@@ -350,9 +425,11 @@ def open_image(path, *, channel=None, volume="refuse", max_pixels=DEFAULT_MAX_PI
     return ImageData(pixels, calibration, tuple(notes))
 
 
-def read_image(path, *, channel=None, volume="refuse", max_pixels=DEFAULT_MAX_PIXELS):
+def read_image(path, *, channel=None, volume="refuse", max_pixels=DEFAULT_MAX_PIXELS,
+               scene=None):
     """Short form of :func:`open_image`: ``(pixels, pixel_size_um)``."""
-    image = open_image(path, channel=channel, volume=volume, max_pixels=max_pixels)
+    image = open_image(path, channel=channel, volume=volume, max_pixels=max_pixels,
+                       scene=scene)
     return image.pixels, image.calibration.pixel_size_um
 
 
@@ -371,13 +448,17 @@ def _check_size(path, shape, max_pixels):
         )
 
 
-def decoded_megabytes(path, max_pixels=DEFAULT_MAX_PIXELS, min_itemsize=1):
+def decoded_megabytes(path, max_pixels=DEFAULT_MAX_PIXELS, min_itemsize=1, scene=None):
     """Megabytes of an image's pixels once decoded, from its header alone.
 
     The memory a step needs grows with this, not with the file's size (a
     compressed TIFF or a PNG decodes to several times its size). Each value
-    counts at least `min_itemsize` bytes. Never raises: when the header
-    cannot be read, or declares more than `max_pixels` pixels (a file the
+    counts at least `min_itemsize` bytes. For files of several images (CZI
+    scenes, ND2 positions, LIF series, OME-Zarr plate fields) it is the size
+    of `scene`, or of the largest one when `scene` is None; for OME-Zarr
+    folders the file's size is the size of its metadata only. Never raises:
+    when the header cannot be read (or its optional reader is not
+    installed), or declares more than `max_pixels` pixels (a file the
     threshold step refuses at once), the file's size is returned; 0 for a
     missing file.
     """
@@ -387,10 +468,14 @@ def decoded_megabytes(path, max_pixels=DEFAULT_MAX_PIXELS, min_itemsize=1):
     except OSError:
         return 0.0
     try:
-        if path.suffix.lower() in TIFF_SUFFIXES:
+        is_tiff = path.suffix.lower() in TIFF_SUFFIXES  # the common case first
+        reader = None if is_tiff else formats.reader_for(path)
+        if is_tiff:
             with tifffile.TiffFile(path) as tif:
                 series = tif.series[0]
                 shape, itemsize = tuple(series.shape), series.dtype.itemsize
+        elif reader is not None:
+            shape, itemsize = reader.header_shape(path, scene)
         else:
             with Image.open(path) as probe:
                 shape = (*probe.size[::-1], len(probe.getbands()))

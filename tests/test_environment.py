@@ -42,6 +42,21 @@ def test_every_requirement_is_pinned_exactly():
             assert re.fullmatch(r"[A-Za-z0-9_.-]+==\S+", line), line
 
 
+def test_the_optional_readers_are_pinned_and_tested():
+    """requirements-formats.txt (vendor formats, OME-Zarr) is pinned like
+    requirements.txt, repeats none of its packages, and the test tools
+    include it so that the tests cover the readers."""
+    formats = ROOT / "requirements-formats.txt"
+    for line in formats.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            assert re.fullmatch(r"[A-Za-z0-9_.-]+==\S+", line), line
+    assert not set(pinned_requirements(formats)) & set(pinned_requirements(ROOT / "requirements.txt"))
+    assert "-r requirements-formats.txt" in (ROOT / "requirements-dev.txt").read_text().splitlines()
+    for name, version in pinned_requirements(formats).items():
+        assert metadata.version(name) == version, name
+
+
 def test_conda_environment_agrees_with_requirements():
     required = pinned_requirements(ROOT / "requirements.txt")
     conda = conda_pins(ROOT / "envs" / "workflow.yaml")

@@ -74,6 +74,7 @@ FORBIDDEN = {
     "report": {"steps", "tables"},
     "config": {"steps", "algorithms", "tables", "report", "runtime"},
     "runtime": {"steps", "algorithms", "tables", "report"},
+    "formats": {"steps", "algorithms", "tables", "report", "config", "runtime"},
 }
 
 
