@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from scripts.config.screens import PatternError, group_fields
+from scripts.formats import is_zarr_group, omezarr, reader_for
+from scripts.imaging import ImageReadError
 
 GLOB_CHARACTERS = set("*?[")
 #: Optional columns of a sample sheet: where an image was taken.
@@ -101,6 +103,8 @@ def list_candidates(input_spec, extensions):
     """
     allowed = {ext.lower() for ext in extensions}
     folder = Path(input_spec)
+    if folder.is_dir() and folder.suffix.lower() in allowed and is_zarr_group(folder):
+        return [str(folder)]  # an OME-Zarr image or plate given itself
     if folder.is_dir():
         paths = [str(path) for path in folder.iterdir()]
     elif GLOB_CHARACTERS & set(input_spec):
@@ -115,7 +119,7 @@ def list_candidates(input_spec, extensions):
         for path in paths
         if Path(path).suffix.lower() in allowed
         and not Path(path).name.startswith(".")
-        and Path(path).is_file()
+        and (Path(path).is_file() or is_zarr_group(path))
     )
 
 
@@ -235,8 +239,50 @@ def discover_images(config):
     screen = config.get("screen") or {}
     if screen.get("file_pattern") and candidates:
         return screen_images(candidates, screen, config.get("channel"), origin)
-    paths = index_images(((image_id(path), path) for path in candidates), origin)
-    return {identifier: Image(path) for identifier, path in paths.items()}
+    found = list(contained_images(candidates))
+    ids = index_images(((identifier, image.path) for identifier, image in found), origin)
+    images = dict(found)
+    return {identifier: images[identifier] for identifier in ids}
+
+
+def contained_images(paths):
+    """``(id, Image)`` of every image in the files `paths`: a file holding
+    several (the scenes of a CZI, the positions of an ND2, the series of a
+    LIF, the fields of an OME-Zarr plate) gives one per scene, with the id
+    ``<file>_s<k>`` (``<well>_f<field>`` in a plate, with the plate's name
+    first when there are several plates); any other file is one image.
+
+    Only the headers of those formats are read. A file whose header cannot
+    be read (corrupt, or its reader not installed) is one image: its job
+    says what is wrong, and with --keep-going the others finish.
+    """
+    plates = []
+    for path in paths:
+        reader = reader_for(path)
+        if reader is None:
+            yield image_id(path), Image(path)
+            continue
+        try:
+            listed = reader.scenes(path)
+            plate = reader is omezarr and omezarr.is_plate(path)
+            fields = omezarr.plate_fields(path) if plate else None
+        except ImageReadError:
+            yield image_id(path), Image(path)
+            continue
+        if fields is not None:
+            plates.append((path, fields))
+        elif len(listed) > 1:
+            for index, _ in listed:
+                yield f"{image_id(path)}_s{index}", Image(path, scene=index)
+        else:
+            yield image_id(path), Image(path)
+    for path, fields in plates:
+        prefix = f"{image_id(path)}_" if len(plates) > 1 else ""
+        for index, (well, field, _) in enumerate(fields):
+            yield (
+                f"{prefix}{well}_f{field}",
+                Image(path, scene=index, plate=image_id(path), well=well, field=str(field)),
+            )
 
 
 def screen_images(paths, screen, channel, origin):

@@ -53,6 +53,12 @@ def well_name(well_path):
     return f"{row}{int(column):02d}" if column.isdigit() else f"{row}{column}"
 
 
+def is_plate(path):
+    """True when `path` is the root group of an HCS plate."""
+    with reading(path, KIND):
+        return "plate" in ome_attributes(_group(path))
+
+
 def plate_fields(path):
     """Every field of view of an HCS plate, in the plate's well order.
 
@@ -262,6 +268,60 @@ def _label_metadata(name, multiscale, names, units, keep, version):
         image_label["version"] = version
         return {"multiscales": [entry], "image-label": image_label}
     return {"ome": {"version": version, "multiscales": [entry], "image-label": image_label}}
+
+
+def write_image(path, pixels, pixel_size_um=None, z_spacing_um=None, name=None):
+    """Write a gray 2D or 3D image as an OME-Zarr image group (NGFF 0.4 on
+    Zarr v2, one resolution level ``0``), atomically: written to a hidden
+    folder beside `path` and renamed into place; an earlier group at `path`
+    is replaced whole.
+
+    Parameters
+    ----------
+    path : str or Path
+        The group to create (``<image>.zarr``).
+    pixels : ndarray, shape (Y, X) or (Z, Y, X)
+        Any integer or float dtype, stored as it is.
+    pixel_size_um, z_spacing_um : float or None
+        The ``scale`` of the y/x and z axes in micrometres; axes without one
+        get scale 1 and no unit.
+    name : str or None
+        The image's name in the metadata.
+
+    Returns
+    -------
+    Path
+    """
+    path = Path(path)
+    zarr = _zarr(path)
+    pixels = np.asarray(pixels)
+    names = ["z", "y", "x"][-pixels.ndim :]
+    scales = {"z": z_spacing_um or pixel_size_um, "y": pixel_size_um, "x": pixel_size_um}
+    axes = [
+        {"name": axis, "type": "space", **({"unit": "micrometer"} if scales[axis] else {})}
+        for axis in names
+    ]
+    transforms = [{"type": "scale", "scale": [float(scales[axis] or 1.0) for axis in names]}]
+    multiscale = {
+        "version": NGFF_VERSION[2],
+        "axes": axes,
+        "datasets": [{"path": "0", "coordinateTransformations": transforms}],
+        **({"name": name} if name else {}),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part"))
+    try:
+        group = zarr.open_group(str(temporary), mode="w", zarr_format=2)
+        chunks = tuple(1 if axis == "z" else min(n, 1024) for axis, n in zip(names, pixels.shape))
+        group.create_array("0", data=pixels, chunks=chunks)
+        group.attrs.update({"multiscales": [multiscale]})
+        if path.exists():
+            shutil.rmtree(path)
+        os.replace(temporary, path)
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+    return path
 
 
 def write_labels(image_group_path, name, labels, pixel_size_um=None):

@@ -140,6 +140,8 @@ def final_outputs():
 def outputs_of(images, skip=False):
     """final_outputs() for the image ids `images`."""
     tiffs = expand("results/{step}/{image}.tif", step=STEPS, image=images)
+    if config["output_format"] == "ome-zarr":
+        tiffs += expand("results/ome-zarr/{image}.zarr", image=images)
     skipped = ["results/skipped.csv"] if skip else []
     tables = ["results/counts.csv"]
     if MEASURE or CHANNELS:
