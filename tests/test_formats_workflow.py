@@ -127,3 +127,23 @@ def test_an_ome_zarr_plate_gives_one_image_per_field_and_its_wells(tmp_path, pla
     )
     (image,) = [node for node in nodes if not node.load(Label) and node.data]
     assert np.asarray(image.data[0]).max() == 900
+
+
+def test_a_broken_vendor_file_fails_alone_with_one_line(tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    czi = (DATA / "0T-4C-0Z-7pos.czi").read_bytes()
+    (folder / "cut.czi").write_bytes(czi[: len(czi) // 3])
+    (folder / "text.nd2").write_text("not an nd2 file\n")
+    shutil.copyfile(ROOT / "example" / "images" / "nuclei_8bit.tif", folder / "good.tif")
+    project = copy_project(tmp_path / "project", with_example=False)
+    result = project.snakemake(
+        "--cores", "2", "--keep-going", "--config", f"input={folder}", "channel=0", check=False
+    )
+    assert result.returncode != 0
+    for image, kind in (("cut", "CZI"), ("text", "ND2")):
+        log = (project.root / "logs" / "threshold" / f"{image}.log").read_text()
+        (line,) = [text for text in log.splitlines() if text.startswith("ERROR:")]
+        assert f"{image}." in line and f"not a readable {kind} file" in line, line
+        assert not (project.root / "results" / "threshold" / f"{image}.tif").exists()
+    assert (project.root / "results" / "rescale" / "good.tif").exists()
