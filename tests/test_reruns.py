@@ -1,7 +1,11 @@
 """Which jobs rerun after an input or a parameter changes (the users' third requirement).
 
-Each case is proven twice: by asking Snakemake what it would run (dry run),
-and by a real run whose file modification times show what was rewritten.
+Two modes. By default one job per image runs the five steps and recomputes
+only from the first changed step (scripts/runtime/stepcache.py): a file kept
+from the step cache is the same file (same inode), a recomputed one a new
+file. With ``fuse_steps: false`` every step is its own job: each case is
+proven by asking Snakemake what it would run (dry run), and by a real run
+whose file modification times show what was rewritten.
 """
 
 from __future__ import annotations
@@ -35,9 +39,27 @@ RUN_RECORDS = {
 
 @pytest.fixture
 def finished(tmp_path):
+    """The example run with a job per step (fuse_steps: false in its config)."""
     project = copy_project(tmp_path / "project")
+    edit_config(project, fuse_steps=False)
     project.snakemake("--cores", "2")
     return project
+
+
+#: Config changes, the steps they rerun, and whether the tables rerun (with
+#: a job per step).
+CHANGES = [
+    ({"threshold": {"method": "li"}}, PER_IMAGE, True),
+    ({"morphology": {"footprint_connectivity": 2}}, PER_IMAGE[1:], True),
+    ({"label": {"connectivity": 1}}, PER_IMAGE[2:], True),
+    ({"colorize": {"colors": ["red", "blue"]}}, PER_IMAGE[3:], False),
+    ({"rescale": {"percentiles": [0.5, 99.5]}}, PER_IMAGE[4:], False),
+    ({"preprocess": {"smooth_sigma": 0.05}}, PER_IMAGE, True),
+    ({"cleanup": {"exclude_border": True}}, PER_IMAGE[1:], True),
+    # declumping needs the expected diameter, found by the threshold step
+    ({"label": {"declump": {"enabled": True, "intensity_weight": 0}}}, PER_IMAGE, True),
+]
+CHANGE_IDS = ["threshold", "morphology", "label", "colorize", "rescale", "preprocess", "cleanup", "declump"]
 
 
 def outputs_of(image_id, steps=PER_IMAGE):
@@ -65,7 +87,10 @@ def edit_config(project, **changes):
     path = project.root / "config" / "config.yaml"
     config = yaml.safe_load(path.read_text())
     for key, value in changes.items():
-        config.setdefault(key, {}).update(value)
+        if isinstance(value, dict):
+            config.setdefault(key, {}).update(value)
+        else:
+            config[key] = value
     path.write_text(yaml.safe_dump(config))
 
 
@@ -110,30 +135,7 @@ def test_adding_an_image_runs_only_its_jobs_and_the_table(finished):
     ).read_text()
 
 
-@pytest.mark.parametrize(
-    ("change", "rerun_steps", "counts_reruns"),
-    [
-        ({"threshold": {"method": "li"}}, PER_IMAGE, True),
-        ({"morphology": {"footprint_connectivity": 2}}, PER_IMAGE[1:], True),
-        ({"label": {"connectivity": 1}}, PER_IMAGE[2:], True),
-        ({"colorize": {"colors": ["red", "blue"]}}, PER_IMAGE[3:], False),
-        ({"rescale": {"percentiles": [0.5, 99.5]}}, PER_IMAGE[4:], False),
-        ({"preprocess": {"smooth_sigma": 0.05}}, PER_IMAGE, True),
-        ({"cleanup": {"exclude_border": True}}, PER_IMAGE[1:], True),
-        # declumping needs the expected diameter, found by the threshold step
-        ({"label": {"declump": {"enabled": True, "intensity_weight": 0}}}, PER_IMAGE, True),
-    ],
-    ids=[
-        "threshold",
-        "morphology",
-        "label",
-        "colorize",
-        "rescale",
-        "preprocess",
-        "cleanup",
-        "declump",
-    ],
-)
+@pytest.mark.parametrize(("change", "rerun_steps", "counts_reruns"), CHANGES, ids=CHANGE_IDS)
 def test_a_parameter_change_reruns_that_step_and_later_ones(
     finished, change, rerun_steps, counts_reruns
 ):
@@ -156,35 +158,71 @@ def test_a_parameter_change_reruns_that_step_and_later_ones(
     assert finished.planned_jobs() == {}
 
 
-# fuse_steps: one job (rule fused_steps) per image for the five steps.
-FUSED = ("--config", "fuse_steps=True")
+# The default: one job (rule fused_steps) per image for the five steps,
+# recomputing only from the first changed step.
 
 
 @pytest.fixture
 def finished_fused(tmp_path):
     project = copy_project(tmp_path / "project")
-    project.snakemake("--cores", "2", *FUSED)
+    project.snakemake("--cores", "2")
     return project
+
+
+def recomputed(before, after):
+    """Outputs under results/ that are new files (a new inode), the records
+    every run writes left out."""
+    return {path for path in after if before.get(path) != after[path]} - RECORDS_OF_EVERY_RUN
 
 
 def test_fused_steps_touching_one_input_reruns_only_that_image(finished_fused):
     os.utime(finished_fused.root / "example" / "images" / "nuclei_8bit.tif")
     expected = {"fused_steps": 1, "counts": 1, "objects": 1, "all": 1}
     expected |= {"report_image": 1, "report_counts": 1}
-    assert finished_fused.planned_jobs(*FUSED) == expected
-    before = finished_fused.mtimes()
-    finished_fused.snakemake("--cores", "2", *FUSED)
-    changed = rewritten(before, finished_fused.mtimes())
-    assert changed == outputs_of("nuclei_8bit") | TABLES | COUNTS_REPORT
+    assert finished_fused.planned_jobs() == expected
+    before = finished_fused.inodes()
+    finished_fused.snakemake("--cores", "2")
+    assert recomputed(before, finished_fused.inodes()) == outputs_of("nuclei_8bit") | TABLES | COUNTS_REPORT
 
 
-def test_fused_steps_a_late_steps_change_reruns_every_step(finished_fused):
-    """The price of one job per image: a rescale setting reruns all five steps."""
-    edit_config(finished_fused, rescale={"percentiles": [0.5, 99.5]})
+@pytest.mark.parametrize(("change", "rerun_steps", "counts_reruns"), CHANGES, ids=CHANGE_IDS)
+def test_fused_steps_a_change_recomputes_that_step_and_later_ones(
+    finished_fused, change, rerun_steps, counts_reruns
+):
+    """Every image's job reruns (and the tables after it), but only the
+    changed step and the later ones are computed: the earlier steps' files
+    are the same files as before."""
+    edit_config(finished_fused, **change)
     expected = {"fused_steps": len(IMAGE_IDS), "all": 1}
     expected |= {"report_image": len(IMAGE_IDS), "report_parameters": 1}
     expected |= {"counts": 1, "objects": 1, "report_counts": 1}
-    assert finished_fused.planned_jobs(*FUSED) == expected
+    assert finished_fused.planned_jobs() == expected
+    before = finished_fused.inodes()
+    finished_fused.snakemake("--cores", "2")
+    changed = recomputed(before, finished_fused.inodes())
+    steps = set().union(*(outputs_of(i, rerun_steps) for i in IMAGE_IDS))
+    assert {p for p in changed if p.split("/")[0] in PER_IMAGE + ("objects",)} == {
+        p for p in steps if not p.startswith("report/")
+    }
+    assert finished_fused.planned_jobs() == {}
+
+
+def test_fused_steps_a_lost_cache_only_costs_time(finished_fused):
+    """Without the step cache (deleted, another file system) a changed
+    setting recomputes every step, to the same files."""
+    import shutil as _shutil
+
+    _shutil.rmtree(finished_fused.root / ".snakemake" / "step-cache")
+    reference = finished_fused.hashes()
+    edit_config(finished_fused, rescale={"percentiles": [0.5, 99.5]})
+    before = finished_fused.inodes()
+    finished_fused.snakemake("--cores", "2")
+    changed = recomputed(before, finished_fused.inodes())
+    assert {f"threshold/{i}.tif" for i in IMAGE_IDS} <= changed
+    after = finished_fused.hashes()
+    assert {k: v for k, v in after.items() if k.split("/")[0] in PER_IMAGE[:4]} == {
+        k: v for k, v in reference.items() if k.split("/")[0] in PER_IMAGE[:4]
+    }
 
 
 def test_switching_job_processes_reruns_nothing(finished):

@@ -161,7 +161,7 @@ def project(tmp_path_factory):
     [
         ["threshold={method: manual, value: 30}"],
         ["rescale={percentiles: [0.5, 99.5]}"],
-        ["fuse_steps=true"],
+        ["fuse_steps=false"],
         ["label={declump: {enabled: true, neck_ratio: 0.8}}", "diameter=20"],
         ["colorize={bg_color: null, overlay: true}"],
     ],
@@ -170,7 +170,7 @@ def test_nested_and_lowercase_values_typed_on_the_command_line_work(project, ent
     result = project.snakemake("--dry-run", "--quiet", "rules", "--config", *entries)
     assert "Invalid configuration" not in result.stdout
     jobs = parse_job_stats(result.stdout)
-    assert jobs.get("fused_steps" if "fuse_steps=true" in entries else "threshold") == 4
+    assert jobs.get("threshold" if "fuse_steps=false" in entries else "fused_steps") == 4
 
 
 def test_an_unknown_key_gets_a_did_you_mean(project):
@@ -186,7 +186,7 @@ def test_a_folder_with_images_in_subfolders_gets_a_glob_hint(project, tmp_path):
     assert result.returncode != 0
     assert f"--config 'input={nested.parent}/**/*.tif'" in result.stdout
     glob = project.snakemake("--dry-run", "--quiet", "rules", "--config", f"input={nested.parent}/**/*.tif")
-    assert parse_job_stats(glob.stdout)["threshold"] == 1
+    assert parse_job_stats(glob.stdout)["fused_steps"] == 1
 
 
 # --------------------------------------------------------------------------

@@ -103,18 +103,19 @@ def test_outputs_are_byte_identical_across_cores_and_reruns(example_run, tmp_pat
 @pytest.mark.parametrize(
     ("config", "step_jobs", "workers"),
     [
-        ([], {step: 4 for step in STEPS}, 1),
-        (["job_processes=0"], {step: 4 for step in STEPS}, 0),
-        (["job_processes=2"], {step: 4 for step in STEPS}, 2),
-        (["fuse_steps=True"], {"fused_steps": 4}, 2),
-        (["fuse_steps=True", "job_processes=0"], {"fused_steps": 4}, 0),
+        ([], {"fused_steps": 4}, 2),
+        (["job_processes=0"], {"fused_steps": 4}, 0),
+        (["fuse_steps=false"], {step: 4 for step in STEPS}, 1),
+        (["fuse_steps=false", "job_processes=0"], {step: 4 for step in STEPS}, 0),
+        (["fuse_steps=false", "job_processes=2"], {step: 4 for step in STEPS}, 2),
     ],
-    ids=["default", "threads", "two-workers", "fused", "fused-threads"],
+    ids=["default", "fused-threads", "per-step", "per-step-threads", "per-step-two-workers"],
 )
 def test_how_jobs_run_does_not_change_a_byte(example_run, tmp_path, config, step_jobs, workers):
-    """Jobs in worker processes (the default: one less than --cores, or every
-    core with fuse_steps), as threads of Snakemake, or an image's five steps
-    as one job (fuse_steps): the same files, logs too."""
+    """An image's five steps as one job (the default, in --cores worker
+    processes), or a job per step (fuse_steps: false; one worker less than
+    --cores), in worker processes or as threads of Snakemake: the same
+    files, logs too."""
     other = copy_project(tmp_path / "other")
     options = ["--config", *config] if config else []
     planned = other.planned_jobs(*options)

@@ -55,6 +55,16 @@ class Project:
             if path.is_file()
         }
 
+    def inodes(self, folder="results"):
+        """Inode of every file below `folder`: a file kept as it was keeps
+        its inode, a file written anew gets another."""
+        base = self.root / folder
+        return {
+            str(path.relative_to(base)): path.stat().st_ino
+            for path in base.rglob("*")
+            if path.is_file()
+        }
+
     def mtimes(self, folder="results"):
         base = self.root / folder
         return {

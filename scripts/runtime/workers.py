@@ -15,10 +15,12 @@ runs the step in place (:func:`run_jobs` without a pool): the same function
 on the same arguments.
 
 Protocol: each message is an 8-byte big-endian length and a pickle. Request:
-a list of ``(function, input, output, params, log)``, run in order (one job
-of a step rule, or with ``fuse_steps`` an image's five steps): ``function``
-is a step's entry point (``scripts.steps.<step>.run``, pickled by its name)
-and the rule's named lists come as :class:`Arguments`. Answer: ``("ok",
+``(jobs, cache)``: a list of ``(function, input, output, params, log)``, run
+in order (one job of a step rule, or with ``fuse_steps`` an image's five
+steps), and None or ``(cache folder, image id)`` for an image's steps run
+incrementally (:mod:`scripts.runtime.stepcache`). ``function`` is a step's
+entry point (``scripts.steps.<step>.run``, pickled by its name) and the
+rule's named lists come as :class:`Arguments`. Answer: ``("ok",
 None)`` or ``("error", exception)``.
 """
 
@@ -102,12 +104,12 @@ class Worker:
             env=environment,
         )
 
-    def call(self, jobs):
+    def call(self, jobs, cache=None):
         """Run `jobs`, a list of ``(function, input, output, params, log)``,
         in the worker, in order (see :func:`run_jobs`); return once they are
         done, raise what the first failed one raised."""
         try:
-            _send(self.process.stdin, jobs)
+            _send(self.process.stdin, (jobs, cache))
             status, payload = _receive(self.process.stdout)
         except (OSError, EOFError, pickle.UnpicklingError) as error:
             steps = " and ".join(step_name(job[0]) for job in jobs)
@@ -195,12 +197,12 @@ class WorkerPool:
             self._idle.append(worker)
             self._changed.notify()
 
-    def run(self, jobs):
+    def run(self, jobs, cache=None):
         """Run `jobs` (:meth:`Worker.call`) in an idle worker, waiting for one.
         When no worker process can be started (e.g. the Python executable
         cannot be run by this user), say so once and run them here."""
         if self._cannot_start is not None:
-            _run_in_order(jobs)
+            _run_in_order(jobs, cache)
             return
         image = os.path.splitext(os.path.basename(jobs[0][2][0]))[0]
         try:
@@ -211,10 +213,10 @@ class WorkerPool:
                 self._cannot_start = error
             if first:
                 print(f"{error}; running the jobs in this process instead", file=sys.stderr)
-            _run_in_order(jobs)
+            _run_in_order(jobs, cache)
             return
         try:
-            worker.call(jobs)
+            worker.call(jobs, cache)
         finally:
             self._give_back(worker, image)
 
@@ -272,21 +274,31 @@ def step_name(function):
     return function.__module__.removeprefix("scripts.").removeprefix("steps.")
 
 
-def run_jobs(jobs, pool=None):
+def run_jobs(jobs, pool=None, cache=None):
     """Run `jobs`, a list of ``(function, input, output, params, log)`` with
     the rule's named lists, one after the other: in a worker of `pool`, or
-    here when `pool` is None. The first that fails stops the others."""
+    here when `pool` is None. The first that fails stops the others.
+
+    `cache` is ``(cache folder, image id)`` for an image's chain of steps
+    that recomputes only from its first changed step
+    (:func:`scripts.runtime.stepcache.run_chain`), or None.
+    """
     plain = [
         (function, *(plain_arguments(named) for named in arguments))
         for function, *arguments in jobs
     ]
     if pool is None:
-        _run_in_order(plain)
+        _run_in_order(plain, cache)
     else:
-        pool.run(plain)
+        pool.run(plain, cache)
 
 
-def _run_in_order(jobs):
+def _run_in_order(jobs, cache=None):
+    if cache is not None:
+        from scripts.runtime.stepcache import run_chain
+
+        run_chain(jobs, *cache)
+        return
     for function, *arguments in jobs:
         function(*arguments)
 
@@ -338,11 +350,11 @@ def serve(requests, answers):
     """A worker's loop: run each request until the end of `requests`."""
     while True:
         try:
-            jobs = _receive(requests)
+            jobs, cache = _receive(requests)
         except EOFError:
             return
         try:
-            _run_in_order(jobs)
+            _run_in_order(jobs, cache)
             answer = ("ok", None)
         except Exception as error:  # noqa: BLE001 - sent back to the job
             if not isinstance(error, StepError):

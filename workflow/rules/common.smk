@@ -21,7 +21,7 @@ from scripts.config.params import (
     truth_label_path,
 )
 from scripts.report import short_id
-from scripts.runtime import runlock, runs, workers
+from scripts.runtime import quiet, runlock, runs, workers
 from scripts.runtime.resources import JobResources
 from scripts.steps import STEPS
 
@@ -39,6 +39,8 @@ INVOCATION = runs.invocation(sys.argv[1:]) if workflow.is_main_process else None
 SCHEMA = os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
 
 if workflow.is_main_process:
+    # -q: no line per scheduling round (scripts/runtime/quiet.py).
+    quiet.quiet_rounds(logger, workflow.output_settings.quiet)
     # A run killed with kill -9 leaves Snakemake's lock behind: it is removed
     # (with half-written .part files) when no other run is alive, so a plain
     # rerun starts; a live run keeps its lock (scripts/runtime/runlock.py).
@@ -305,17 +307,20 @@ def run_job(function, input, output, params, log):
     run_jobs([(function, input, output, params, log)])
 
 
-def run_jobs(jobs):
+def run_jobs(jobs, cache=None):
     """Run per-image jobs, (function, input, output, params, log) each, in
     order: in a worker process when this is a local run's main Snakemake
     process (config job_processes), in place in a cluster job or a job
-    Snakemake started as its own process (scripts/runtime/workers.py)."""
+    Snakemake started as its own process (scripts/runtime/workers.py).
+    `cache`: (cache folder, image id) for an image's steps run incrementally
+    (scripts/runtime/stepcache.py)."""
     processes = 0
     if workflow.is_main_process:
         processes = workers.worker_count(
             config["job_processes"], workflow.cores, config["fuse_steps"]
         )
-    workers.run_jobs(jobs, pool=workers.shared_pool(processes, workflow.basedir))
+    pool = workers.shared_pool(processes, workflow.basedir)
+    workers.run_jobs(jobs, pool=pool, cache=cache)
 
 
 # --------------------------------------------------------------------------
