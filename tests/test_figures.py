@@ -258,8 +258,14 @@ def test_saturated_fractions_count_pixels_at_the_dtype_limits():
 
 
 def png_bytes(tmp_path, name, build, *args):
+    """The PNG of a matplotlib figure (`build` returns one) or of a picture
+    (`build` returns an RGB array)."""
     path = tmp_path / name
-    figures.render(build, path, *args)
+    built = build(*args)
+    if isinstance(built, np.ndarray):
+        figures.save_png(path, built)
+    else:
+        figures.render(lambda: built, path)
     return path.read_bytes()
 
 
@@ -267,7 +273,7 @@ def test_strip_png_holds_the_panels_pixel_for_pixel(scene, tmp_path):
     raw, _, steps = scene
     panels = figures.step_panels(raw, steps)
     path = tmp_path / "strip.png"
-    figures.render(figures.strip_figure, path, panels)
+    figures.save_png(path, figures.strip_picture(panels, image_id="an image"))
     canvas, anchors = figures.strip_canvas(panels)
     saved = np.asarray(Image.open(path).convert("RGB"))
     assert saved.shape == canvas.shape
@@ -296,8 +302,8 @@ def test_figures_are_byte_identical_on_rerun(scene, tmp_path):
     raw, labels, steps = scene
     panels = figures.step_panels(raw, steps)
     cases = [
-        (figures.strip_figure, panels),
-        (figures.histogram_figure, raw, rescale(raw), "min-max"),
+        (figures.strip_picture, panels),
+        (figures.histogram_picture, raw, rescale(raw), "min-max"),
         (figures.counts_figure, ["a", "b"], [3, 0], [False, True]),
         (figures.counts_figure, [f"i{k}" for k in range(100)], list(range(100)), [False] * 100),
     ]
@@ -316,11 +322,11 @@ def test_figures_are_byte_identical_on_rerun(scene, tmp_path):
 
 def test_figures_drawn_in_threads_equal_those_drawn_alone(scene, tmp_path):
     raw, _, steps = scene
-    alone = png_bytes(tmp_path, "alone.png", figures.histogram_figure, raw, raw, "min-max")
+    alone = png_bytes(tmp_path, "alone.png", figures.counts_figure, ["a", "b"], [3, 4])
     threads = [
         threading.Thread(
             target=figures.render,
-            args=(figures.histogram_figure, tmp_path / f"t{k}.png", raw, raw, "min-max"),
+            args=(figures.counts_figure, tmp_path / f"t{k}.png", ["a", "b"], [3, 4]),
         )
         for k in range(3)
     ]
@@ -333,8 +339,22 @@ def test_figures_drawn_in_threads_equal_those_drawn_alone(scene, tmp_path):
 
 def test_no_temporary_file_is_left_behind(scene, tmp_path):
     raw, _, steps = scene
-    figures.render(figures.strip_figure, tmp_path / "s.png", figures.step_panels(raw, steps))
+    figures.save_png(tmp_path / "s.png", figures.strip_picture(figures.step_panels(raw, steps)))
     assert [p.name for p in tmp_path.iterdir()] == ["s.png"]
+
+
+def test_the_histogram_picture_shows_both_images_and_their_histograms(scene):
+    raw, _, _ = scene
+    picture = figures.histogram_picture(raw, rescale(raw), "min-max")
+    width, height = figures.PLOT_SIZE
+    assert picture.dtype == np.uint8 and picture.shape[1] > 2 * width
+    plot = figures.histogram_plot(raw)
+    assert plot.shape == (height, width, 3)
+    red = np.all(plot == figures.CUMULATIVE_RED, axis=-1)
+    gray = np.all(plot == figures.HISTOGRAM_GRAY, axis=-1)
+    assert red.any() and gray.any()
+    # The cumulative line ends at the top right: every pixel counted.
+    assert red[:4, -4:].any()
 
 
 # --------------------------------------------------------------------------
