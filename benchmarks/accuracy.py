@@ -89,9 +89,7 @@ def segment(image, config, pixel_size_um=None):
         )
     pre = config["preprocess"] if params.preprocess_active(config["preprocess"]) else None
     prepared = threshold.prepare(image, pre, diameter_px)
-    method = config["threshold"]
-    value = threshold.compute_threshold(prepared, method["method"], method["value"])
-    mask = threshold.apply_threshold(prepared, value)
+    _, mask = threshold.adaptive_threshold(prepared, config["threshold"])
     steps = [(s["operation"], s["iterations"]) for s in config["morphology"]["steps"]]
     mask = morphology.apply_sequence(
         mask, steps, config["morphology"]["footprint_connectivity"]

@@ -29,6 +29,9 @@ from scripts.steps import STEPS
 #: in any params (nor in results/report/parameters.yaml), so changing them
 #: reruns nothing.
 EXECUTION_KEYS = ("job_processes", "fuse_steps")
+#: Keys of the ``threshold`` section that are left out of its params while
+#: null (off).
+OPTIONAL_THRESHOLD_KEYS = ("noise_floor", "object_fraction")
 
 
 def canonical(settings):
@@ -41,12 +44,16 @@ def step_settings(config):
     """The ``settings`` param of each step rule (and the parameters its TIFFs
     record): the step's config section, ``{step: dict}``.
 
-    The knobs of declumping are dropped while it is off: they change
-    nothing, so they rerun nothing either.
+    The knobs of declumping are dropped while it is off, and the optional
+    threshold levels while they are null: they change nothing, so they
+    rerun nothing either (and the tutorial's outputs keep their bytes).
     """
     settings = {step: canonical(config[step]) for step in STEPS}
     if not config["label"]["declump"]["enabled"]:
         settings["label"]["declump"] = {"enabled": False}
+    for key in OPTIONAL_THRESHOLD_KEYS:
+        if settings["threshold"].get(key) is None:
+            settings["threshold"].pop(key, None)
     return settings
 
 

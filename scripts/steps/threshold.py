@@ -18,6 +18,7 @@ from skimage import filters
 
 from scripts import units
 from scripts.algorithms.diameter import expected_diameter_px
+from scripts.algorithms.levels import background_stats, refine_per_object
 from scripts.algorithms.preprocess import preprocess
 from scripts.imaging import mask_to_uint8, open_image, write_json, write_tiff
 from scripts.runtime.jobs import job_log, provenance
@@ -114,6 +115,39 @@ def apply_threshold(image, threshold):
     return image > threshold
 
 
+def adaptive_threshold(prepared, settings):
+    """The threshold and mask of the prepared image with the optional levels
+    of ``threshold.noise_floor`` and ``threshold.object_fraction``
+    (:mod:`scripts.algorithms.levels`).
+
+    Parameters
+    ----------
+    prepared : ndarray
+        The image after :func:`prepare`.
+    settings : dict
+        The ``threshold`` config section.
+
+    Returns
+    -------
+    threshold : float or None
+        The global threshold: the method's, raised to the noise floor when
+        one is set and higher.
+    mask : ndarray of bool
+    """
+    threshold = compute_threshold(prepared, settings["method"], settings["value"])
+    floor_k = settings.get("noise_floor")
+    fraction = settings.get("object_fraction")
+    if threshold is None or (floor_k is None and not fraction):
+        return threshold, apply_threshold(prepared, threshold)
+    level, sigma = background_stats(prepared)
+    if floor_k is not None:
+        threshold = max(threshold, level + floor_k * sigma)
+    mask = apply_threshold(prepared, threshold)
+    if fraction:
+        mask = refine_per_object(prepared, mask, level, fraction)
+    return threshold, mask
+
+
 def prepare(image, settings, diameter_px):
     """The image the threshold is computed on: `image` itself, or smoothed
     and background-corrected (float32) as the ``preprocess`` `settings` say
@@ -152,8 +186,7 @@ def run(input, output, params, log):
         if params.preprocess:
             recorded["preprocess"] = params.preprocess
         prepared = prepare(image, params.preprocess, diameter_px)
-        threshold = compute_threshold(prepared, settings["method"], settings["value"])
-        mask = apply_threshold(prepared, threshold)
+        threshold, mask = adaptive_threshold(prepared, settings)
         threshold_note = missing_threshold_reason(prepared, settings["method"], threshold)
         if threshold_note:
             note(f"{threshold_note}: empty mask")
