@@ -105,6 +105,6 @@ def refine_per_object(image, mask, background, fraction):
         return mask
     labels, count = ndi.label(mask, ndi.generate_binary_structure(mask.ndim, mask.ndim))
     values = image.astype(np.float32, copy=False)
-    peaks = ndi.maximum(values, labels, np.arange(1, count + 1))
+    peaks = ndi.mean(values, labels, np.arange(1, count + 1))
     cut = np.concatenate([[np.inf], background + fraction * (peaks - background)])
     return mask & (values > cut[labels])

@@ -88,23 +88,25 @@ def declump_objects(mask, settings, diameter_px, intensity=None):
 
     Notes
     -----
-    With ``declump.max_density`` set, a split that gives more objects than
-    ``max_density`` per disc of diameter d of foreground (textured
-    chromatin: every bright spot a summit of the intensity-weighted
-    landscape) is redone by shape alone
-    (:func:`scripts.algorithms.declump.split_touching_guarded`).
+    With ``declump.max_texture`` or ``declump.max_density`` set, textured
+    objects are split by shape alone: when the intensity has more than
+    ``max_texture`` local maxima per disc of diameter d of foreground, or
+    the intensity-weighted split gives more than ``max_density`` objects
+    per disc (:func:`scripts.algorithms.declump.split_touching_guarded`).
     """
     kwargs = units.declump_px(settings["declump"], diameter_px, mask.ndim)
     if kwargs["intensity_weight"] == 0:
         intensity = None
-    max_density = settings["declump"].get("max_density")
-    if max_density:
+    guards = {
+        key: settings["declump"].get(key) for key in ("max_density", "max_texture")
+    }
+    if any(guards.values()):
         labels = split_touching_guarded(
             mask,
             intensity=intensity,
             connectivity=settings["connectivity"],
             object_size_px=units.object_size_px(diameter_px, mask.ndim),
-            max_density=max_density,
+            **guards,
             **kwargs,
         )
     else:
