@@ -304,7 +304,14 @@ def test_landing_page_of_the_tutorial_settings():
 
 def test_landing_page_of_the_nuclei_preset_describes_its_chain():
     text = landing_page(preset="nuclei")
-    assert "Gaussian smoothing (σ = 0.05 × d, at least 0.5 px), then the li threshold" in text
+    assert (
+        "Gaussian smoothing (σ = 0.05 × d, at least 0.5 px), background correction where "
+        "the background is uneven (top-hat, radius 2.0 × d), then the li threshold" in text
+    )
+    assert "raised to at least the background + 3.0 noise σ" in text
+    assert "above 0.5 of its own height" in text
+    assert "by shape alone on textured objects" in text
+    assert "or a QC flag" in text
     assert "no erosion or dilation; then holes filled up to 1.0" in text
     assert "touching objects split (distance-transform watershed weighted by the raw intensity" in text
     assert "expected object diameter d (estimated per image" in text

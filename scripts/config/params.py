@@ -16,6 +16,7 @@ exactly what changes a rule's outputs:
 Config key -> rule: ``threshold``, ``preprocess``, ``diameter`` -> threshold;
 ``morphology``, ``cleanup`` -> morphology; ``label`` (with ``declump``),
 ``measure`` -> label; ``colorize`` -> colorize; ``rescale`` -> rescale;
+``qc`` -> threshold and label;
 ``channel``, ``volume``, ``max_pixels`` -> every rule that reads a raw image.
 """
 
@@ -157,6 +158,8 @@ def rule_params(config):
         if needs_diameter(config)
         else None
     )
+    # only when on: the tutorial's params, and so its outputs, stay as they were
+    qc = {"qc": True} if config["qc"]["enabled"] else {}
     return {
         "threshold": {
             "settings": settings["threshold"],
@@ -164,6 +167,7 @@ def rule_params(config):
             "diameter": diameter,
             "reading": reading,
             "compression": compression,
+            **qc,
         },
         "morphology": {
             "settings": settings["morphology"],
@@ -175,6 +179,7 @@ def rule_params(config):
             "measure": bool(config["measure"]["enabled"]),
             "reading": reading,
             "compression": compression,
+            **qc,
         },
         "colorize": {
             "settings": settings["colorize"],

@@ -54,6 +54,7 @@ PRESETS = {
                 "max_density": 1.25,  # pieces far below d: split by shape
             }
         },
+        "qc": {"enabled": True},  # the qc column of counts.csv
     },
 }
 

@@ -44,7 +44,10 @@ COLUMN_NOTES = (
     "foreground_fraction: the fraction of the image inside objects of the label "
     "image, so after morphology and cleanup; the threshold step's own foreground "
     "fraction, before them, is in its log (logs/threshold/<image>.log). "
-    "diameter_px: the expected object diameter d the steps used, when one needed it."
+    "diameter_px: the expected object diameter d the steps used, when one needed it. "
+    "qc (with qc.enabled): why the count should be checked by eye: unstable count "
+    "(changes by more than half under a 15% threshold move), objects far below d, "
+    "foreground over half the image, no objects; empty when fine."
 )
 
 
@@ -53,16 +56,23 @@ def read_counts(text):
     return list(csv.DictReader(io.StringIO(text)))
 
 
+def flagged(row):
+    """Whether a counts row asks to be checked by eye: a note (constant
+    image, no objects) or a QC flag (the ``qc`` column, when there is one)."""
+    return bool(row["note"] or row.get("qc"))
+
+
 def summary(rows):
     """One sentence about the run: images, objects, flagged images."""
     if not rows:
         return "No images."
     objects = [int(row["objects"]) for row in rows]
-    flagged = sum(1 for row in rows if row["note"])
+    noted = sum(1 for row in rows if flagged(row))
+    what = "a note or a QC flag" if "qc" in rows[0] else "a note"
     return (
         f"{plural(len(rows), 'image')}, {plural(sum(objects), 'object')} "
         f"(per image: min {min(objects)}, median {statistics.median(objects):g}, "
-        f"max {max(objects)}); {plural(flagged, 'image')} with a note (highlighted)."
+        f"max {max(objects)}); {plural(noted, 'image')} with {what} (highlighted)."
     )
 
 
@@ -89,7 +99,7 @@ def counts_html(rows, columns, csv_text=None):
             columns,
             [[shown(name, row[name]) for name in columns] for row in rows],
             numeric=NUMERIC_COLUMNS,
-            flagged=[bool(row["note"]) for row in rows],
+            flagged=[flagged(row) for row in rows],
         )
         + report_html.paragraph(COLUMN_NOTES, "note")
     )
@@ -108,7 +118,7 @@ def run(input, output, log):
             output.plot,
             [row["image"] for row in rows],
             [int(row["objects"]) for row in rows],
-            [bool(row["note"]) for row in rows],
+            [flagged(row) for row in rows],
         )
         write_text(output.table, counts_html(rows, columns, text))
         note(summary(rows))

@@ -21,6 +21,7 @@ from scripts.algorithms.declump import split_touching, split_touching_guarded
 from scripts.imaging import open_image, read_json, read_tiff, write_json, write_text, write_tiff
 from scripts.runtime.jobs import job_log, provenance
 from scripts.algorithms.measure import measure_objects
+from scripts.algorithms.qc import median_object_diameter, qc_reasons
 from scripts.tables.objects import objects_csv
 
 UINT16_MAX_LABEL = np.iinfo(np.uint16).max
@@ -117,6 +118,20 @@ def declump_objects(mask, settings, diameter_px, intensity=None):
     return smallest_label_dtype(labels, count), count
 
 
+def quality_flags(labels, count, row):
+    """The QC reasons of one image (:func:`scripts.algorithms.qc.qc_reasons`)
+    from its labels and its threshold step's row, joined by "; " ("" when
+    the count can be trusted)."""
+    reasons = qc_reasons(
+        objects=count,
+        foreground_fraction=foreground_fraction(labels),
+        median_diameter_px=median_object_diameter(labels),
+        diameter_px=row.get("diameter_px"),
+        threshold_counts=row.get("qc_threshold_counts"),
+    )
+    return "; ".join(reasons)
+
+
 def run(input, output, params, log):
     """Snakemake entry point: mask TIFF -> label TIFF + the image's counts row
     (+ the objects table)."""
@@ -141,6 +156,9 @@ def run(input, output, params, log):
             compression=params.compression,
         )
         row.update(objects=count, foreground_fraction=foreground_fraction(labels))
+        if getattr(params, "qc", False):
+            row["qc"] = quality_flags(labels, count, row)
+            note(f"QC: {row['qc'] or 'fine'}")
         write_json(output.stats, row)
         if params.measure:
             table = measure_objects(labels, raw, units.axis_spacing_um(calibration, labels.ndim))

@@ -19,6 +19,7 @@ from skimage import filters
 from scripts import units
 from scripts.algorithms.diameter import expected_diameter_px
 from scripts.algorithms.levels import background_stats, refine_per_object
+from scripts.algorithms.qc import MIN_COMPONENT_PX, MIN_COMPONENT_RATIO, threshold_counts
 from scripts.algorithms.preprocess import preprocess
 from scripts.imaging import mask_to_uint8, open_image, write_json, write_tiff
 from scripts.runtime.jobs import job_log, provenance
@@ -148,6 +149,18 @@ def adaptive_threshold(prepared, settings):
     return threshold, mask
 
 
+def stability_counts(prepared, threshold, diameter_px):
+    """The QC's count stability check of the threshold step: object-sized
+    components at the threshold and at a slightly lower and higher one
+    (:func:`scripts.algorithms.qc.threshold_counts`), components below a
+    disc of d / 4 (without d: 9 px) not counted."""
+    min_area = MIN_COMPONENT_PX
+    if diameter_px:
+        min_area = MIN_COMPONENT_RATIO * units.object_size_px(diameter_px, prepared.ndim)
+    level, _ = background_stats(prepared)
+    return threshold_counts(prepared, threshold, level, min_area)
+
+
 def prepare(image, settings, diameter_px):
     """The image the threshold is computed on: `image` itself, or smoothed
     and background-corrected (float32) as the ``preprocess`` `settings` say
@@ -191,6 +204,11 @@ def run(input, output, params, log):
         if threshold_note:
             note(f"{threshold_note}: empty mask")
         note(f"threshold {threshold}, foreground {mask.mean():.4f}")
+        qc_fields = {}
+        if getattr(params, "qc", False):
+            counts = stability_counts(prepared, threshold, diameter_px)
+            note(f"QC: components at a lower, the same, a higher threshold: {counts}")
+            qc_fields["qc_threshold_counts"] = counts
         write_tiff(
             output.mask,
             mask_to_uint8(mask),
@@ -212,5 +230,6 @@ def run(input, output, params, log):
                 "z_spacing_um": calibration.z_spacing_um,
                 "diameter_px": diameter_px,
                 "diameter_source": diameter_source,
+                **qc_fields,
             },
         )
