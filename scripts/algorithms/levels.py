@@ -45,7 +45,7 @@ def background_stats(image):
     """
     values = check_image(image).astype(np.float32, copy=False).ravel()
     if values.size == 0 or values.min() == values.max():
-        return float(values.min(initial=0)), 0.0
+        return (float(values[0]) if values.size else 0.0), 0.0
     below = values[values <= filters.threshold_otsu(values)]
     level = float(np.median(below))
     sigma = MAD_TO_SIGMA * float(np.median(np.abs(below - level)))
