@@ -186,7 +186,10 @@ def test_counts_table_and_run_records_say_what_ran(reported):
     assert "4 images, 25 objects" in table
 
     parameters = yaml.safe_load((report / "parameters.yaml").read_text(encoding="utf-8"))
-    assert parameters["threshold"] == {"method": "otsu", "value": None}
+    assert parameters["threshold"] == {
+        "method": "otsu", "value": None, "noise_floor": None, "object_fraction": None
+    }
+    assert parameters["qc"] == {"enabled": False}
     assert parameters["report"] == {"max_images": 24}
     software = dict(
         line.split("\t")
