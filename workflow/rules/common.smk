@@ -22,6 +22,7 @@ from scripts.runtime import runlock, runs, workers
 from scripts.runtime.resources import JobResources
 from scripts.steps import STEPS
 
+
 def refuse(message):
     """Stop before any job, saying only `message` (what is wrong and what to
     do): a user's mistake gets no traceback."""
