@@ -218,3 +218,6 @@ def test_counts_page_highlights_flagged_rows():
     assert "<td>unstable count; objects far below d</td>" in page
     assert report_counts.summary(rows).endswith("1 image with a note or a QC flag (highlighted).")
     assert [report_counts.flagged(row) for row in rows] == [False, True]
+    assert "qc: why the count should be checked by eye" in page
+    plain = report_counts.counts_html(rows, ["image", "objects", "note"])
+    assert "qc: why" not in plain

@@ -44,9 +44,12 @@ COLUMN_NOTES = (
     "foreground_fraction: the fraction of the image inside objects of the label "
     "image, so after morphology and cleanup; the threshold step's own foreground "
     "fraction, before them, is in its log (logs/threshold/<image>.log). "
-    "diameter_px: the expected object diameter d the steps used, when one needed it. "
-    "qc (with qc.enabled): why the count should be checked by eye: unstable count "
-    "(changes by more than half under a 15% threshold move), objects far below d, "
+    "diameter_px: the expected object diameter d the steps used, when one needed it."
+)
+#: What the ``qc`` column means (on the page only when the table has it).
+QC_NOTE = (
+    " qc: why the count should be checked by eye: unstable count (it changes by "
+    "more than half when the threshold moves by 15%), objects far below d, "
     "foreground over half the image, no objects; empty when fine."
 )
 
@@ -101,7 +104,7 @@ def counts_html(rows, columns, csv_text=None):
             numeric=NUMERIC_COLUMNS,
             flagged=[flagged(row) for row in rows],
         )
-        + report_html.paragraph(COLUMN_NOTES, "note")
+        + report_html.paragraph(COLUMN_NOTES + (QC_NOTE if "qc" in columns else ""), "note")
     )
     return report_html.page("Objects per image (results/counts.csv)", body)
 
