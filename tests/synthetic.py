@@ -7,7 +7,7 @@ pixels. They stand in for the failures reported on unseen data (dim nuclei of
 very different brightness on a noisy background, textured chromatin on an
 uneven background with bright debris, small nuclei packed on a bright tissue
 body) without looking at any validation image; the tests of the QC flag and
-of the robust methods use them, and ``benchmarks/accuracy.py --synthetic``
+of the robust methods use them, and ``benchmarks/accuracy.py --sets synthetic``
 prints the chain's figures on them.
 """
 

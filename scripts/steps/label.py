@@ -9,6 +9,8 @@ table, so the counts rule never re-reads a TIFF) and, with measurements on,
 With ``label.declump.enabled`` touching objects are split
 (:func:`scripts.declump.split_touching`, lengths scaled by the expected
 diameter of the threshold step's JSON), so that every object has one label.
+With ``qc.enabled`` the JSON row gets ``qc``, the reasons to check the image
+by eye (:func:`quality_flags`), which results/counts.csv carries.
 """
 
 from __future__ import annotations

@@ -8,7 +8,11 @@ expected object diameter ``diameter_px`` the later steps use).
 
 With ``preprocess`` on, the image is smoothed and/or background-corrected
 (:mod:`scripts.algorithms.preprocess`) before the threshold; the expected diameter is
-found here, once per image, when a step needs it.
+found here, once per image, when a step needs it. ``threshold.noise_floor``
+and ``threshold.object_fraction`` add the levels of
+:mod:`scripts.algorithms.levels` (:func:`adaptive_threshold`); with
+``qc.enabled`` the JSON also holds the count stability check of
+:mod:`scripts.algorithms.qc` (``qc_threshold_counts``).
 """
 
 from __future__ import annotations
