@@ -132,7 +132,7 @@ def schema_messages(**changes):
         ({"unknown_key": 1}, "unknown_key: unknown key; allowed at the top level: "),
         ({"threshold": {"method": "otsu", "metod": "li"}},
          "threshold.metod: unknown key (did you mean 'method'?); allowed in threshold: "
-         "method, value"),
+         "method, noise_floor, object_fraction, value"),
         ({"threshold": {"method": "magic"}},
          "threshold.method: 'magic' is not one of ['otsu', 'li', "),
         ({"max_pixels": "many"}, "max_pixels: 'many' is not of type 'integer'"),
@@ -184,7 +184,7 @@ def test_schema_enums_are_the_choices_the_code_knows():
     operation = properties["morphology"]["properties"]["steps"]["items"]["properties"]
     assert operation["operation"]["enum"] == list(OPERATIONS)
     background = properties["preprocess"]["properties"]["background"]["enum"]
-    assert background == ["none", *BACKGROUND_METHODS]
+    assert background == ["none", *BACKGROUND_METHODS, "auto"]
     assert properties["preset"]["enum"] == list(PRESETS)
 
 
@@ -204,7 +204,9 @@ def test_loading_fills_every_default_and_keeps_the_input():
     before = copy.deepcopy(given)
     config = load(given)
     assert given == before
-    assert config["threshold"] == {"method": "li", "value": None}
+    assert config["threshold"] == {
+        "method": "li", "value": None, "noise_floor": None, "object_fraction": None
+    }
     assert config["morphology"]["steps"][1] == {"operation": "dilation", "iterations": 14}
     assert config["label"]["declump"]["enabled"] is False
     assert config["preset"] == "tutorial" and config["report"] == {"max_images": 24}

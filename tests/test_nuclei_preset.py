@@ -1,10 +1,15 @@
 """The workflow with `preset: nuclei` and ground truth configured (rule evaluate).
 
-On the bundled example (true counts in example/truth.csv) and on the real
-images of ../shared/data (skipped without it), where the issue's goals must
-hold: count error <= 10% on BBBC005 (w1), BBBC039 and DSB2018, F1 at IoU 0.5
->= 0.90 on BBBC039 and >= 0.85 on DSB2018 -- the numbers of
-benchmarks/accuracy.py.
+On the bundled example (true counts in example/truth.csv); on the real
+images of ../shared/data, the development set (skipped without it), where
+the goals must hold and no image may be QC-flagged: count error <= 10% on
+BBBC005 (w1), BBBC039 and DSB2018, F1 at IoU 0.5 >= 0.90 on BBBC039 and
+>= 0.85 on DSB2018, and the figures of issue 16 no worse than before it;
+and on the committed validation images (tests/data/validation, DSB2018
+stage-1 test), where the issue's goal (<= 10%, F1 >= 0.85) is NOT met: the
+test holds the measured level (17.7%, F1 0.761) so that it cannot get worse
+unnoticed, and checks that no image is off by more than 2x without a QC
+flag -- the numbers of benchmarks/accuracy.py.
 """
 
 from __future__ import annotations
@@ -19,11 +24,15 @@ from tests.workflow_copy import ROOT, SHARED_DATA, copy_project
 
 pytestmark = pytest.mark.slow
 
+#: dataset -> (images, true labels, most count error, least F1); the
+#: measured figures (benchmarks/README.md) are 3.2%, 1.7% / 0.939 and
+#: 7.5% / 0.880, before issue 16 3.5%, 1.5% / 0.930 and 7.9% / 0.855.
 GOALS = {
-    "bbbc005": ("bbbc005/images/*_w1.TIF", None, 0.10, None),
-    "bbbc039": ("bbbc039/images", "bbbc039/labels/{image}_labels.tif", 0.10, 0.90),
-    "dsb2018": ("dsb2018/images", "dsb2018/labels/{image}_labels.tif", 0.10, 0.85),
+    "bbbc005": ("bbbc005/images/*_w1.TIF", None, 0.035, None),
+    "bbbc039": ("bbbc039/images", "bbbc039/labels/{image}_labels.tif", 0.02, 0.93),
+    "dsb2018": ("dsb2018/images", "dsb2018/labels/{image}_labels.tif", 0.079, 0.855),
 }
+VALIDATION = ROOT / "tests" / "data" / "validation"
 
 
 def read_csv(path):
@@ -96,10 +105,37 @@ def test_nuclei_preset_meets_the_goals_on_shared_data(tmp_path, dataset):
     }
     results = run_with(project, config)
     rows = read_csv(results / "evaluation.csv")
-    assert len(rows) == len(read_csv(results / "counts.csv"))
+    counts = read_csv(results / "counts.csv")
+    assert len(rows) == len(counts)
+    assert [row["qc"] for row in counts] == [""] * len(counts)  # nothing flagged
     overall = read_csv(results / "evaluation_summary.csv")[0]
     assert overall["dataset"] == "all"
     assert float(overall["mean_count_error"]) <= max_count_error
     if min_f1 is not None:
         assert int(overall["n_matched_images"]) == len(rows)
         assert float(overall["mean_f1"]) >= min_f1
+
+
+def test_nuclei_preset_on_the_committed_validation_images(tmp_path):
+    project = copy_project(tmp_path / "project", with_example=False)
+    folder = VALIDATION / "dsb2018_stage1_test"
+    config = {
+        "input": str(folder / "images"),
+        "preset": "nuclei",
+        "report": {"max_images": 0},
+        "evaluation": {
+            "counts": str(VALIDATION / "truth.csv"),
+            "labels": str(folder / "labels" / "{image}_labels.tif"),
+        },
+    }
+    results = run_with(project, config)
+    rows = read_csv(results / "evaluation.csv")
+    assert len(rows) == 20
+    overall = read_csv(results / "evaluation_summary.csv")[0]
+    assert float(overall["mean_count_error"]) <= 0.18  # measured 17.7%; the goal, 10%, is not met
+    assert float(overall["mean_f1"]) >= 0.76  # measured 0.761; the goal, 0.85, is not met
+    flags = {row["image"]: row["qc"] for row in read_csv(results / "counts.csv")}
+    for row in rows:
+        found, true = int(row["found_count"]), int(row["true_count"])
+        if found > 2 * true or 2 * found < true:
+            assert flags[row["image"]], f"{row['image']} is off by more than 2x without a QC flag"

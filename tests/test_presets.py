@@ -37,11 +37,15 @@ def test_tutorial_is_the_schema_defaults():
 
 def test_nuclei_preset_values_fill_in_under_the_schema_defaults():
     config = full({"preset": "nuclei"})
-    assert config["threshold"] == {"method": "li", "value": None}
+    assert config["threshold"] == {
+        "method": "li", "value": None, "noise_floor": 3.0, "object_fraction": 0.5
+    }
     assert config["morphology"]["steps"] == []
     assert config["morphology"]["footprint_connectivity"] == 1  # schema default
     assert config["preprocess"]["smooth_sigma"] == 0.05
-    assert config["preprocess"]["background"] == "none"
+    assert config["preprocess"]["background"] == "auto"
+    assert config["label"]["declump"]["max_texture"] == 2.0
+    assert config["qc"] == {"enabled": True}
     assert config["cleanup"]["area_unit"] == "object"
     assert config["label"]["declump"]["enabled"] is True
     assert config["label"]["declump"]["neck_ratio"] == 0.9  # schema default
@@ -109,7 +113,8 @@ def test_lengths_scale_with_the_diameter_and_keep_their_floors():
     assert units.smoothing_sigma_px(settings, 20.0) == pytest.approx(1.0)
     assert units.smoothing_sigma_px(settings, 4.0) == 0.5
     assert units.smoothing_sigma_px(dict(settings, smooth_sigma=0), 40.0) == 0.0
-    assert units.background_radius_px(settings, 20.0) == 0.0  # background none
+    assert units.background_radius_px(settings, 20.0) == pytest.approx(40.0)  # auto
+    assert units.background_radius_px(dict(settings, background="none"), 20.0) == 0.0
     tophat = dict(settings, background="tophat")
     assert units.background_radius_px(tophat, 20.0) == pytest.approx(40.0)
     assert units.background_radius_px(tophat, 0.1) == 1.0

@@ -186,7 +186,10 @@ def test_counts_table_and_run_records_say_what_ran(reported):
     assert "4 images, 25 objects" in table
 
     parameters = yaml.safe_load((report / "parameters.yaml").read_text(encoding="utf-8"))
-    assert parameters["threshold"] == {"method": "otsu", "value": None}
+    assert parameters["threshold"] == {
+        "method": "otsu", "value": None, "noise_floor": None, "object_fraction": None
+    }
+    assert parameters["qc"] == {"enabled": False}
     assert parameters["report"] == {"max_images": 24}
     software = dict(
         line.split("\t")
@@ -306,7 +309,14 @@ def test_landing_page_of_the_tutorial_settings():
 
 def test_landing_page_of_the_nuclei_preset_describes_its_chain():
     text = landing_page(preset="nuclei")
-    assert "Gaussian smoothing (σ = 0.05 × d, at least 0.5 px), then the li threshold" in text
+    assert (
+        "Gaussian smoothing (σ = 0.05 × d, at least 0.5 px), background correction where "
+        "the background is uneven (top-hat, radius 2.0 × d), then the li threshold" in text
+    )
+    assert "raised to at least the background + 3.0 noise σ" in text
+    assert "above 0.5 of its own height" in text
+    assert "by shape alone on textured objects" in text
+    assert "or a QC flag" in text
     assert "no erosion or dilation; then holes filled up to 1.0" in text
     assert "touching objects split (distance-transform watershed weighted by the raw intensity" in text
     assert "expected object diameter d (estimated per image" in text

@@ -18,6 +18,9 @@ from scripts.algorithms.checks import check_image, check_lengths
 
 
 BACKGROUND_METHODS = ("tophat", "rolling_ball")
+#: ``background: auto`` corrects when the estimated background spans more
+#: than this fraction of the image's contrast (:func:`uneven_background`).
+UNEVEN_SPAN = 0.1
 
 
 # --------------------------------------------------------------------------
@@ -180,6 +183,60 @@ def subtract_background(image, radius_px, method="tophat"):
     return out
 
 
+def background_span(image, background):
+    """How uneven a background is, as a fraction of the image's contrast.
+
+    Parameters
+    ----------
+    image : ndarray
+        The (smoothed) image.
+    background : ndarray, same shape
+        Its background estimate (:func:`estimate_background`).
+
+    Returns
+    -------
+    float
+        ``(p99 - p1 of background) / (p99.9 of image - p1 of background)``:
+        about 0.01-0.08 for evenly lit fields (the estimate's own ripple
+        under dense objects), well above 0.1 for an illumination gradient, a
+        broad haze or a bright body that objects lie on. 0 for a constant
+        image.
+    """
+    low, high = np.percentile(background, [1, 99])
+    top = float(np.percentile(image, 99.9))
+    if top <= low:
+        return 0.0
+    return float(high - low) / (top - float(low))
+
+
+def uneven_background(image, radius_px, min_span=UNEVEN_SPAN):
+    """The image with its background subtracted when that background is
+    uneven (:func:`background_span` above `min_span`), else unchanged.
+
+    Parameters
+    ----------
+    image : ndarray, shape (Y, X) or (Z, Y, X)
+    radius_px : float >= 1
+        The top-hat radius (:func:`estimate_background`).
+    min_span : float
+
+    Returns
+    -------
+    corrected : ndarray of float32
+    span : float
+        The measured :func:`background_span`.
+    """
+    image = check_image(image)
+    data = image.astype(np.float32, copy=False)
+    background = estimate_background(data, radius_px, "tophat")
+    span = background_span(data, background)
+    if span <= min_span:
+        return data, span
+    out = data - background
+    np.maximum(out, 0, out=out)
+    return out, span
+
+
 def preprocess(
     image, *, smooth_sigma_px=0.0, background_radius_px=0.0, background_method="tophat"
 ):
@@ -193,8 +250,10 @@ def preprocess(
     background_radius_px : float, default 0
         Background structuring-element radius in pixels (0 = off). See
         :func:`estimate_background`.
-    background_method : {"tophat", "rolling_ball"}
-        Validated even when background subtraction is off.
+    background_method : {"tophat", "rolling_ball", "auto"}
+        Validated even when background subtraction is off. ``auto``: a
+        top-hat only when the background is uneven
+        (:func:`uneven_background`).
 
     Returns
     -------
@@ -208,15 +267,17 @@ def preprocess(
         "smooth_sigma_px", smooth_sigma_px, ndim=image.ndim
     )
     radius = check_lengths("background_radius_px", background_radius_px)
-    if background_method not in BACKGROUND_METHODS:
+    if background_method not in (*BACKGROUND_METHODS, "auto"):
         raise ValueError(
             f"unknown background method {background_method!r}; "
-            f"allowed: {', '.join(BACKGROUND_METHODS)}"
+            f"allowed: {', '.join([*BACKGROUND_METHODS, 'auto'])}"
         )
     smooth_on = not np.all(np.asarray(sigma) == 0)
     if not smooth_on and radius == 0:
         return image
     out = gaussian_smooth(image, sigma) if smooth_on else image.astype(np.float32)
-    if radius > 0:
+    if radius > 0 and background_method == "auto":
+        out, _ = uneven_background(out, radius)
+    elif radius > 0:
         out = subtract_background(out, radius, background_method)
     return out

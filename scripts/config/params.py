@@ -16,6 +16,7 @@ exactly what changes a rule's outputs:
 Config key -> rule: ``threshold``, ``preprocess``, ``diameter`` -> threshold;
 ``morphology``, ``cleanup`` -> morphology; ``label`` (with ``declump``),
 ``measure`` -> label; ``colorize`` -> colorize; ``rescale`` -> rescale;
+``qc`` -> threshold and label;
 ``channel``, ``volume``, ``max_pixels`` -> every rule that reads a raw image.
 """
 
@@ -29,6 +30,9 @@ from scripts.steps import STEPS
 #: in any params (nor in results/report/parameters.yaml), so changing them
 #: reruns nothing.
 EXECUTION_KEYS = ("job_processes", "fuse_steps")
+#: Keys of the ``threshold`` section that are left out of its params while
+#: null (off).
+OPTIONAL_THRESHOLD_KEYS = ("noise_floor", "object_fraction")
 
 
 def canonical(settings):
@@ -41,12 +45,16 @@ def step_settings(config):
     """The ``settings`` param of each step rule (and the parameters its TIFFs
     record): the step's config section, ``{step: dict}``.
 
-    The knobs of declumping are dropped while it is off: they change
-    nothing, so they rerun nothing either.
+    The knobs of declumping are dropped while it is off, and the optional
+    threshold levels while they are null: they change nothing, so they
+    rerun nothing either (and the tutorial's outputs keep their bytes).
     """
     settings = {step: canonical(config[step]) for step in STEPS}
     if not config["label"]["declump"]["enabled"]:
         settings["label"]["declump"] = {"enabled": False}
+    for key in OPTIONAL_THRESHOLD_KEYS:
+        if settings["threshold"].get(key) is None:
+            settings["threshold"].pop(key, None)
     return settings
 
 
@@ -156,12 +164,15 @@ def rule_params(config):
         if needs_diameter(config)
         else None
     )
+    # only when on: the tutorial's params, and so its outputs, stay as they were
+    qc = {"qc": True} if config["qc"]["enabled"] else {}
     return {
         "threshold": {
             "settings": settings["threshold"],
             "preprocess": preprocess,
             "diameter": diameter,
             "compression": compression,
+            **qc,
         },
         "morphology": {
             "settings": settings["morphology"],
@@ -172,6 +183,7 @@ def rule_params(config):
             "settings": settings["label"],
             "measure": bool(config["measure"]["enabled"]),
             "compression": compression,
+            **qc,
         },
         "colorize": {
             "settings": settings["colorize"],

@@ -31,8 +31,14 @@ PRESETS = {
         "preprocess": {
             "smooth_sigma": 0.05,  # Gaussian sigma d / 20 ...
             "smooth_sigma_min_px": 0.5,  # ... but at least 0.5 px
+            # top-hat of radius 2 d, only where the background is uneven
+            "background": "auto",
         },
-        "threshold": {"method": "li"},
+        "threshold": {
+            "method": "li",
+            "noise_floor": 3.0,  # never below background + 3 noise sigma
+            "object_fraction": 0.5,  # each object cut at half its own height
+        },
         "morphology": {"steps": []},
         "cleanup": {
             "fill_holes": True,
@@ -40,8 +46,15 @@ PRESETS = {
             "min_area": 0.01,  # specks below a disc of diameter d / 10 go
             "area_unit": "object",
         },
-        # the declump knobs' schema defaults are the nuclei values
-        "label": {"declump": {"enabled": True}},
+        # the other declump knobs' schema defaults are the nuclei values
+        "label": {
+            "declump": {
+                "enabled": True,
+                "max_texture": 2.0,  # textured chromatin: split by shape
+                "max_density": 1.25,  # pieces far below d: split by shape
+            }
+        },
+        "qc": {"enabled": True},  # the qc column of counts.csv
     },
 }
 

@@ -46,6 +46,12 @@ COLUMN_NOTES = (
     "fraction, before them, is in its log (logs/threshold/<image>.log). "
     "diameter_px: the expected object diameter d the steps used, when one needed it."
 )
+#: What the ``qc`` column means (on the page only when the table has it).
+QC_NOTE = (
+    " qc: why the count should be checked by eye: unstable count (it changes by "
+    "more than half when the threshold moves by 15%), objects far below d, "
+    "foreground over half the image, no objects; empty when fine."
+)
 
 
 def read_counts(text):
@@ -53,16 +59,23 @@ def read_counts(text):
     return list(csv.DictReader(io.StringIO(text)))
 
 
+def flagged(row):
+    """Whether a counts row asks to be checked by eye: a note (constant
+    image, no objects) or a QC flag (the ``qc`` column, when there is one)."""
+    return bool(row["note"] or row.get("qc"))
+
+
 def summary(rows):
     """One sentence about the run: images, objects, flagged images."""
     if not rows:
         return "No images."
     objects = [int(row["objects"]) for row in rows]
-    flagged = sum(1 for row in rows if row["note"])
+    noted = sum(1 for row in rows if flagged(row))
+    what = "a note or a QC flag" if "qc" in rows[0] else "a note"
     return (
         f"{plural(len(rows), 'image')}, {plural(sum(objects), 'object')} "
         f"(per image: min {min(objects)}, median {statistics.median(objects):g}, "
-        f"max {max(objects)}); {plural(flagged, 'image')} with a note (highlighted)."
+        f"max {max(objects)}); {plural(noted, 'image')} with {what} (highlighted)."
     )
 
 
@@ -89,9 +102,9 @@ def counts_html(rows, columns, csv_text=None):
             columns,
             [[shown(name, row[name]) for name in columns] for row in rows],
             numeric=NUMERIC_COLUMNS,
-            flagged=[bool(row["note"]) for row in rows],
+            flagged=[flagged(row) for row in rows],
         )
-        + report_html.paragraph(COLUMN_NOTES, "note")
+        + report_html.paragraph(COLUMN_NOTES + (QC_NOTE if "qc" in columns else ""), "note")
     )
     return report_html.page("Objects per image (results/counts.csv)", body)
 
@@ -108,7 +121,7 @@ def run(input, output, log):
             output.plot,
             [row["image"] for row in rows],
             [int(row["objects"]) for row in rows],
-            [bool(row["note"]) for row in rows],
+            [flagged(row) for row in rows],
         )
         write_text(output.table, counts_html(rows, columns, text))
         note(summary(rows))

@@ -556,8 +556,8 @@ def counts_figure(images, objects, flagged=None):
     images : sequence of str
     objects : sequence of int
     flagged : sequence of bool or None
-        Images with a note in the counts table (constant image, no objects):
-        drawn in red.
+        Images with a note or a QC flag in the counts table (constant image,
+        no objects, a count that cannot be trusted): drawn in red.
 
     Returns
     -------

@@ -9,6 +9,8 @@ table, so the counts rule never re-reads a TIFF) and, with measurements on,
 With ``label.declump.enabled`` touching objects are split
 (:func:`scripts.declump.split_touching`, lengths scaled by the expected
 diameter of the threshold step's JSON), so that every object has one label.
+With ``qc.enabled`` the JSON row gets ``qc``, the reasons to check the image
+by eye (:func:`quality_flags`), which results/counts.csv carries.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ import numpy as np
 from skimage import measure
 
 from scripts import units
-from scripts.algorithms.declump import split_touching
+from scripts.algorithms.declump import split_touching, split_touching_guarded
 from scripts.imaging import open_image, read_json, read_tiff, write_json, write_text, write_tiff
 from scripts.runtime.jobs import job_log, provenance
 from scripts.algorithms.measure import measure_objects
+from scripts.algorithms.qc import median_object_diameter, qc_reasons
 from scripts.tables.objects import objects_csv
 
 UINT16_MAX_LABEL = np.iinfo(np.uint16).max
@@ -85,15 +88,50 @@ def declump_objects(mask, settings, diameter_px, intensity=None):
     -------
     labels : ndarray, uint16 or uint32 (raster order, as :func:`label_objects`)
     count : int
+
+    Notes
+    -----
+    With ``declump.max_texture`` or ``declump.max_density`` set, textured
+    objects are split by shape alone: when the intensity has more than
+    ``max_texture`` local maxima per disc of diameter d of foreground, or
+    the intensity-weighted split gives more than ``max_density`` objects
+    per disc (:func:`scripts.algorithms.declump.split_touching_guarded`).
     """
     kwargs = units.declump_px(settings["declump"], diameter_px, mask.ndim)
     if kwargs["intensity_weight"] == 0:
         intensity = None
-    labels = split_touching(
-        mask, intensity=intensity, connectivity=settings["connectivity"], **kwargs
-    )
+    guards = {
+        key: settings["declump"].get(key) for key in ("max_density", "max_texture")
+    }
+    if any(guards.values()):
+        labels = split_touching_guarded(
+            mask,
+            intensity=intensity,
+            connectivity=settings["connectivity"],
+            object_size_px=units.object_size_px(diameter_px, mask.ndim),
+            **guards,
+            **kwargs,
+        )
+    else:
+        labels = split_touching(
+            mask, intensity=intensity, connectivity=settings["connectivity"], **kwargs
+        )
     count = int(labels.max(initial=0))
     return smallest_label_dtype(labels, count), count
+
+
+def quality_flags(labels, count, row):
+    """The QC reasons of one image (:func:`scripts.algorithms.qc.qc_reasons`)
+    from its labels and its threshold step's row, joined by "; " ("" when
+    the count can be trusted)."""
+    reasons = qc_reasons(
+        objects=count,
+        foreground_fraction=foreground_fraction(labels),
+        median_diameter_px=median_object_diameter(labels),
+        diameter_px=row.get("diameter_px"),
+        threshold_counts=row.get("qc_threshold_counts"),
+    )
+    return "; ".join(reasons)
 
 
 def run(input, output, params, log):
@@ -120,6 +158,9 @@ def run(input, output, params, log):
             compression=params.compression,
         )
         row.update(objects=count, foreground_fraction=foreground_fraction(labels))
+        if getattr(params, "qc", False):
+            row["qc"] = quality_flags(labels, count, row)
+            note(f"QC: {row['qc'] or 'fine'}")
         write_json(output.stats, row)
         if params.measure:
             table = measure_objects(labels, raw, units.axis_spacing_um(calibration, labels.ndim))

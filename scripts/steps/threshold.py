@@ -8,7 +8,11 @@ expected object diameter ``diameter_px`` the later steps use).
 
 With ``preprocess`` on, the image is smoothed and/or background-corrected
 (:mod:`scripts.algorithms.preprocess`) before the threshold; the expected diameter is
-found here, once per image, when a step needs it.
+found here, once per image, when a step needs it. ``threshold.noise_floor``
+and ``threshold.object_fraction`` add the levels of
+:mod:`scripts.algorithms.levels` (:func:`adaptive_threshold`); with
+``qc.enabled`` the JSON also holds the count stability check of
+:mod:`scripts.algorithms.qc` (``qc_threshold_counts``).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from skimage import filters
 
 from scripts import units
 from scripts.algorithms.diameter import expected_diameter_px
+from scripts.algorithms.levels import background_stats, refine_per_object
+from scripts.algorithms.qc import MIN_COMPONENT_PX, MIN_COMPONENT_RATIO, threshold_counts
 from scripts.algorithms.preprocess import preprocess
 from scripts.imaging import mask_to_uint8, open_image, write_json, write_tiff
 from scripts.runtime.jobs import job_log, provenance
@@ -114,6 +120,51 @@ def apply_threshold(image, threshold):
     return image > threshold
 
 
+def adaptive_threshold(prepared, settings):
+    """The threshold and mask of the prepared image with the optional levels
+    of ``threshold.noise_floor`` and ``threshold.object_fraction``
+    (:mod:`scripts.algorithms.levels`).
+
+    Parameters
+    ----------
+    prepared : ndarray
+        The image after :func:`prepare`.
+    settings : dict
+        The ``threshold`` config section.
+
+    Returns
+    -------
+    threshold : float or None
+        The global threshold: the method's, raised to the noise floor when
+        one is set and higher.
+    mask : ndarray of bool
+    """
+    threshold = compute_threshold(prepared, settings["method"], settings["value"])
+    floor_k = settings.get("noise_floor")
+    fraction = settings.get("object_fraction")
+    if threshold is None or (floor_k is None and not fraction):
+        return threshold, apply_threshold(prepared, threshold)
+    level, sigma = background_stats(prepared)
+    if floor_k is not None:
+        threshold = max(threshold, level + floor_k * sigma)
+    mask = apply_threshold(prepared, threshold)
+    if fraction:
+        mask = refine_per_object(prepared, mask, level, fraction)
+    return threshold, mask
+
+
+def stability_counts(prepared, threshold, diameter_px):
+    """The QC's count stability check of the threshold step: object-sized
+    components at the threshold and at a slightly lower and higher one
+    (:func:`scripts.algorithms.qc.threshold_counts`), components below a
+    disc of d / 4 (without d: 9 px) not counted."""
+    min_area = MIN_COMPONENT_PX
+    if diameter_px:
+        min_area = MIN_COMPONENT_RATIO * units.object_size_px(diameter_px, prepared.ndim)
+    level, _ = background_stats(prepared)
+    return threshold_counts(prepared, threshold, level, min_area)
+
+
 def prepare(image, settings, diameter_px):
     """The image the threshold is computed on: `image` itself, or smoothed
     and background-corrected (float32) as the ``preprocess`` `settings` say
@@ -152,12 +203,16 @@ def run(input, output, params, log):
         if params.preprocess:
             recorded["preprocess"] = params.preprocess
         prepared = prepare(image, params.preprocess, diameter_px)
-        threshold = compute_threshold(prepared, settings["method"], settings["value"])
-        mask = apply_threshold(prepared, threshold)
+        threshold, mask = adaptive_threshold(prepared, settings)
         threshold_note = missing_threshold_reason(prepared, settings["method"], threshold)
         if threshold_note:
             note(f"{threshold_note}: empty mask")
         note(f"threshold {threshold}, foreground {mask.mean():.4f}")
+        qc_fields = {}
+        if getattr(params, "qc", False):
+            counts = stability_counts(prepared, threshold, diameter_px)
+            note(f"QC: components at a lower, the same, a higher threshold: {counts}")
+            qc_fields["qc_threshold_counts"] = counts
         write_tiff(
             output.mask,
             mask_to_uint8(mask),
@@ -179,5 +234,6 @@ def run(input, output, params, log):
                 "z_spacing_um": calibration.z_spacing_um,
                 "diameter_px": diameter_px,
                 "diameter_source": diameter_source,
+                **qc_fields,
             },
         )

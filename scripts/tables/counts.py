@@ -33,11 +33,18 @@ def _number(value):
     return cell(None if value is None else float(value))
 
 
+#: The QC column, after :data:`COLUMNS` when the label step wrote QC flags
+#: (config ``qc.enabled``): the reasons to check the image by eye, empty
+#: when the count can be trusted (:mod:`scripts.algorithms.qc`).
+QC_COLUMN = "qc"
+
+
 def count_row(stats):
     """The CSV row (dict of str) for one image's label-step statistics.
 
     `depth` and `z_spacing_um` are empty for 2D images, `diameter_px` (the
-    expected object diameter of the threshold step) when no step needed it.
+    expected object diameter of the threshold step) when no step needed it;
+    ``qc`` only when the label step wrote it.
     """
     note = stats.get("threshold_note") or ""
     if not note and stats["objects"] == 0:
@@ -58,13 +65,20 @@ def count_row(stats):
         "z_spacing_um": _number(stats.get("z_spacing_um")),
         "diameter_px": _number(stats.get("diameter_px")),
         "note": note,
+        **({QC_COLUMN: stats[QC_COLUMN]} if QC_COLUMN in stats else {}),
     }
 
 
 def counts_table(all_stats):
-    """CSV text with a header and one row per image, sorted by image id."""
+    """CSV text with a header and one row per image, sorted by image id;
+    the ``qc`` column when any image has QC flags."""
     rows = sorted((count_row(stats) for stats in all_stats), key=lambda r: r["image"])
-    return rows_text(COLUMNS, rows)
+    columns = COLUMNS
+    if any(QC_COLUMN in row for row in rows):
+        columns = (*COLUMNS, QC_COLUMN)
+        for row in rows:
+            row.setdefault(QC_COLUMN, "")
+    return rows_text(columns, rows)
 
 
 def run(input, output, log):
