@@ -76,6 +76,17 @@ def check_labels(labels, name="labels", ndims=None):
     return labels
 
 
+def check_intensity(image, shape, name="intensity", of="labels"):
+    """`image` as a numeric (not bool) ndarray of `shape`: an intensity
+    image measured over, or weighting, a mask or labels (`of`)."""
+    image = np.asarray(image)
+    if image.shape != tuple(shape):
+        raise ValueError(f"{name} shape {image.shape} must equal {of} shape {tuple(shape)}")
+    if image.dtype == bool or not np.issubdtype(image.dtype, np.number):
+        raise ValueError(f"{name} must be numeric, got dtype {image.dtype}")
+    return image
+
+
 def check_connectivity(connectivity, ndim):
     """`connectivity` as an int in 1..ndim; None means ndim (full)."""
     if connectivity is None:

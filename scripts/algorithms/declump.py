@@ -36,7 +36,7 @@ import numpy as np
 from scipy import ndimage as ndi
 from skimage import morphology, segmentation
 
-from scripts.algorithms.checks import check_connectivity, check_mask, check_number
+from scripts.algorithms.checks import check_connectivity, check_intensity, check_mask, check_number
 
 #: Default neck ratio (see :func:`split_touching`).
 DEFAULT_NECK_RATIO = 0.9
@@ -359,13 +359,7 @@ def split_touching(
     weight = check_number("intensity_weight", intensity_weight, allow_none=False)
     isigma = check_number("intensity_sigma_px", intensity_sigma_px)
     if intensity is not None:
-        intensity = np.asarray(intensity)
-        if intensity.shape != mask.shape:
-            raise ValueError(
-                f"intensity shape {intensity.shape} must equal mask shape {mask.shape}"
-            )
-        if intensity.dtype == bool or not np.issubdtype(intensity.dtype, np.number):
-            raise ValueError(f"intensity must be numeric, got {intensity.dtype}")
+        intensity = check_intensity(intensity, mask.shape, of="mask")
     if not mask.any():
         return np.zeros(mask.shape, dtype=np.int32)
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 from skimage.measure import regionprops_table
 
-from scripts.algorithms.checks import AXES, check_labels, check_pixel_size
+from scripts.algorithms.checks import AXES, check_intensity, check_labels, check_pixel_size
 
 
 def column_names(ndim, *, intensity=True, physical=False):
@@ -92,13 +92,7 @@ def measure_objects(labels, intensity=None, pixel_size_um=None):
     labels = check_labels(labels, ndims=(2, 3))
     ndim = labels.ndim
     if intensity is not None:
-        intensity = np.asarray(intensity)
-        if intensity.shape != labels.shape:
-            raise ValueError(
-                f"intensity shape {intensity.shape} must equal labels shape {labels.shape}"
-            )
-        if intensity.dtype == bool or not np.issubdtype(intensity.dtype, np.number):
-            raise ValueError(f"intensity must be numeric, got dtype {intensity.dtype}")
+        intensity = check_intensity(intensity, labels.shape)
     spacing = check_pixel_size(pixel_size_um, ndim)
     axes = AXES[ndim]
     names = column_names(
@@ -216,11 +210,7 @@ def channel_intensities(labels, image, objects=None):
         reading the channel.
     """
     objects = objects if objects is not None else object_pixels(labels)
-    image = np.asarray(image)
-    if image.shape != objects["shape"]:
-        raise ValueError(f"channel shape {image.shape} must equal labels shape {objects['shape']}")
-    if image.dtype == bool or not np.issubdtype(image.dtype, np.number):
-        raise ValueError(f"channel must be numeric, got dtype {image.dtype}")
+    image = check_intensity(image, objects["shape"], name="channel")
     present, starts, counts = objects["labels"], objects["starts"], objects["counts"]
     if present.size == 0:
         empty = np.zeros(0)
