@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from scripts.runtime.fused import FusedSteps, resolve
+from scripts.runtime.fused import FusedSteps, fuses_this_run, resolve
+from scripts.runtime.runs import named_rules
 from scripts.runtime.workers import Arguments
 
 
@@ -92,3 +93,27 @@ def test_a_functions_value_is_taken_as_it_is_braces_and_all():
     resolved = resolve(named(image=raw, mask="results/{image}.tif"), wildcards)
     assert resolved.image == "images/odd{name}.tif"
     assert resolved.mask == "results/odd{name}.tif"
+
+
+STEP_RULES = ("threshold", "morphology", "label", "colorize", "rescale")
+
+
+def test_a_command_that_names_no_step_rule_keeps_the_config_setting():
+    assert fuses_this_run(True, [], STEP_RULES) == (True, None)
+    assert fuses_this_run(True, ["counts", "results/counts.csv"], STEP_RULES) == (True, None)
+    assert fuses_this_run(False, ["threshold"], STEP_RULES) == (False, None)
+
+
+def test_naming_a_step_rule_runs_the_step_rules_and_says_so():
+    fused, note = fuses_this_run(True, ["rescale", "counts", "threshold"], STEP_RULES)
+    assert fused is False
+    assert "step rules threshold, rescale:" in note and "fuse_steps: false" in note
+
+
+def test_the_rules_a_command_names_are_read_from_every_option_that_takes_rules():
+    argv = ["--cores", "2", "--until", "label", "--omit-from", "colorize", "--forcerun", "rescale"]
+    assert named_rules(argv) == ["label", "colorize", "rescale"]
+    # how Snakemake starts a cluster job of the threshold rule
+    job = ["--target-jobs", "threshold:image=a", "--allowed-rules", "threshold", "--cores", "1"]
+    assert named_rules(job) == ["threshold"]
+    assert named_rules(["--cores", "2", "results/counts.csv"]) == []

@@ -217,8 +217,9 @@ def test_repeated_kills_at_random_times(new_project, reference):
 
 def test_a_second_run_is_refused_while_one_runs(new_project, reference):
     project = new_project("concurrent")
-    # At most 25 jobs a second: still running while the others start.
-    first = start(project, "first", "--max-jobs-per-timespan", "25/1s")
+    # At most 3 jobs a second (about 25 s for the 67 jobs): still running
+    # while the others start.
+    first = start(project, "first", "--max-jobs-per-timespan", "3/1s")
     wait_for(first, lambda: locks_of(project) == 2)
     second = project.snakemake("--cores", "2", check=False)
     assert second.returncode != 0
@@ -235,7 +236,9 @@ def test_a_second_run_is_refused_while_one_runs(new_project, reference):
     # A dry run beside it works and takes nothing away from it.
     assert "Removed what a killed" not in project.snakemake("--dry-run").stdout
     locks = locks_of(project)
-    if first.poll() is None:
+    # Snakemake releases its locks once its jobs are done, a moment before
+    # it exits: the count says something only if the jobs were still going.
+    if "(100%) done" not in (project.root / "first.out").read_text():
         assert locks == 2
     assert first.wait(timeout=300) == 0
     assert project.hashes() == reference
@@ -271,20 +274,20 @@ def test_a_killed_worker_fails_its_job_the_others_finish_and_a_rerun_completes(
     process = start(project, "killed", "--keep-going")
     output = project.root / "killed.out"
     wait_for(process, lambda: logs_of(project, "threshold") >= 5 and worker_pids(process))
-    # A worker between two jobs is replaced without a failure: kill until
-    # one dies in the middle of a job.
+    # A worker between two jobs is replaced without a failure: kill one
+    # worker at a time until one dies in the middle of a job.
     for _ in range(50):
-        for pid in worker_pids(process):
+        for pid in worker_pids(process)[:1]:
             os.kill(pid, signal.SIGKILL)
         time.sleep(0.2)
         if "was killed by signal 9 (SIGKILL)" in output.read_text() or process.poll() is not None:
             break
     assert process.wait(timeout=300) != 0
     text = output.read_text()
-    failed = re.search(r"running the (\w+) job for (\S+) was killed by signal 9", text)
+    # the default run fuses the five steps of an image into one job
+    failed = re.findall(r"running the threshold to rescale steps for (\S+) was killed by signal 9", text)
     assert failed, text[-3000:]
-    step, source = failed.groups()
-    assert step in STEPS and source.startswith("images/")
-    # the others finished: every image but the failed one has its last TIFF
-    assert count_files(project.root / "results" / "rescale") >= COUNT - 1
+    assert all(source.startswith("images/") for source in failed)
+    # the others finished: every image but the failed ones has its last TIFF
+    assert count_files(project.root / "results" / "rescale") >= COUNT - len(failed)
     assert_complete_and_identical(project, reference)

@@ -1,6 +1,7 @@
 """A 10,000 x 10,000 image runs through every step within its memory request.
 
 Each step runs as its own Snakemake process (``--until <rule>``, one core),
+then the five steps as the one job of the default run (rule fused_steps),
 and that process's peak resident memory (which includes Snakemake itself,
 as a job of this workflow on a cluster node would) must stay below the
 ``mem_mb`` Snakemake gave the job and below the bound stated in the README
@@ -28,7 +29,9 @@ pytestmark = pytest.mark.slow
 SIZE = 10_000
 #: The README's bound on the peak memory of one job at 10,000 x 10,000 uint16.
 BOUND_MB = 3_500
-RULES = ("threshold", "morphology", "label", "colorize", "rescale", "report_image")
+#: Each step as its own job, then the five as one job (fuse_steps, the
+#: default), then the report figures.
+RULES = ("threshold", "morphology", "label", "colorize", "rescale", "fused_steps", "report_image")
 #: Runs a command and prints the peak RSS (kB) of it and its children.
 PEAK_WRAPPER = (
     "import resource, subprocess, sys; "

@@ -228,3 +228,28 @@ def test_fused_steps_a_lost_cache_only_costs_time(finished_fused):
 def test_switching_job_processes_reruns_nothing(finished):
     assert finished.planned_jobs("--config", "job_processes=0") == {}
     assert finished.planned_jobs("--config", "job_processes=3") == {}
+
+
+def test_fused_steps_naming_a_step_rule_runs_the_step_rules(finished_fused):
+    """With fusing on, Snakemake would never pick a step rule: a command
+    that names one (--until, --forcerun, ...) runs the step rules instead,
+    and says so, rather than doing nothing. Files the fused jobs wrote are
+    another rule's for Snakemake, so each step is computed again, to the
+    same bytes."""
+    reference = finished_fused.hashes()
+    planned = finished_fused.planned_jobs("--forcerun", "rescale")
+    assert "fused_steps" not in planned
+    assert all(planned[step] == len(IMAGE_IDS) for step in PER_IMAGE)
+    result = finished_fused.snakemake("--cores", "2", "--forcerun", "rescale")
+    assert "names the step rule rescale: it runs each step as its own job" in result.stdout
+    assert strip_records(finished_fused.hashes()) == strip_records(reference)
+    shutil.rmtree(finished_fused.root / "results")
+    finished_fused.snakemake("--cores", "2", "--until", "threshold")
+    made = {p.parent.name for p in (finished_fused.root / "results").rglob("*.tif")}
+    assert made == {"threshold"}
+
+
+def strip_records(hashes):
+    """`hashes` without the run records (results/config.yaml records
+    fuse_steps, results/run.yaml the status)."""
+    return {path: digest for path, digest in hashes.items() if path not in RECORDS_OF_EVERY_RUN}

@@ -195,7 +195,7 @@ def test_a_worker_killed_during_a_job_fails_that_job_by_name_and_is_replaced(
     thread.join()
     assert len(errors) == 1 and isinstance(errors[0], WorkerError)
     assert re.search(
-        r"threshold job for .*cells\.tif was killed by signal 9 \(SIGKILL\)", str(errors[0])
+        r"running the threshold step for .*cells\.tif was killed by signal 9 \(SIGKILL\)", str(errors[0])
     )
     assert not (tmp_path / "killed" / "cells.tif").exists()
     # the next job gets a new worker

@@ -16,6 +16,40 @@ from snakemake.io import apply_wildcards
 from scripts.runtime.workers import Arguments
 
 
+def fuses_this_run(fuse_steps, named_rules, steps):
+    """Whether this command runs the steps fused, and the note that says why
+    not when a step rule it names turns fusing off.
+
+    Parameters
+    ----------
+    fuse_steps : bool
+        The config's ``fuse_steps``.
+    named_rules : iterable of str
+        The rules the command names (``--until``, ``--omit-from``,
+        ``--forcerun``, ``--allowed-rules``); file names among them are ignored.
+    steps : sequence of str
+        The step rules' names, in step order.
+
+    Returns
+    -------
+    (bool, str or None)
+        With fusing on, Snakemake would never schedule a step rule, so
+        ``--until threshold`` would do nothing: a command that names one runs
+        the steps as their own rules instead. Snakemake records which rule
+        wrote each file, so switching recomputes each image's steps once
+        (to the same bytes).
+    """
+    named = [step for step in steps if step in set(named_rules)]
+    if not fuse_steps or not named:
+        return fuse_steps, None
+    return False, (
+        f"This run names the step rule{'s' if len(named) > 1 else ''} "
+        f"{', '.join(named)}: it runs each step as its own job (fuse_steps: false). "
+        "Snakemake counts the files of the fused jobs as another rule's: this run "
+        "computes them again, and the next run without it does so once more."
+    )
+
+
 class FusedSteps:
     """The step rules' declarations, resolved per image.
 

@@ -91,6 +91,17 @@ def invocation(argv):
     )
 
 
+def named_rules(argv):
+    """The rule names Snakemake's arguments `argv` give to ``--until``,
+    ``--omit-from``, ``--forcerun`` and ``--allowed-rules`` (a cluster job's
+    command names its rule so), as a list of str (file names too)."""
+    from snakemake.cli import get_argument_parser
+
+    args, _ = get_argument_parser().parse_known_args(list(argv))
+    options = (args.until, args.omit_from, args.forcerun, args.allowed_rules)
+    return [name for values in options for name in values or ()]
+
+
 def run_info(command, executes):
     """What :func:`scripts.runtime.runlock.register` records of this process."""
     return {

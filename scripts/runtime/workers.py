@@ -112,12 +112,14 @@ class Worker:
             _send(self.process.stdin, (jobs, cache))
             status, payload = _receive(self.process.stdout)
         except (OSError, EOFError, pickle.UnpicklingError) as error:
-            steps = " and ".join(step_name(job[0]) for job in jobs)
+            names = [step_name(job[0]) for job in jobs]
+            steps = names[0] if len(names) == 1 else f"{names[0]} to {names[-1]}"
             params = jobs[0][3]
             source = params.source if hasattr(params, "source") else jobs[0][2][0]
             raise WorkerError(
                 f"the worker process (pid {self.process.pid}) running the {steps} "
-                f"job for {source} {self._ending()} ({error or type(error).__name__})"
+                f"step{'s' if len(names) > 1 else ''} for {source} {self._ending()} "
+                f"({error or type(error).__name__})"
             ) from None
         if status == "error":
             raise payload

@@ -22,6 +22,7 @@ from scripts.config.params import (
 )
 from scripts.report import short_id
 from scripts.runtime import quiet, runlock, runs, workers
+from scripts.runtime.fused import fuses_this_run
 from scripts.runtime.resources import JobResources
 from scripts.steps import STEPS
 
@@ -94,6 +95,13 @@ except (ConfigError, DiscoveryError, runs.RunRefused) as error:
     refuse(str(error))
 config.clear()
 config.update(_loaded)
+# fuse_steps: a command that names a step rule (--until threshold,
+# --forcerun rescale, a cluster job's --allowed-rules) runs the step rules.
+config["fuse_steps"], _unfused = fuses_this_run(
+    config["fuse_steps"], runs.named_rules(sys.argv[1:]), STEPS
+)
+if _unfused and workflow.is_main_process:
+    logger.info(_unfused)
 
 # The params of every rule (scripts/config/params.py), how raw images are
 # read, and the rules' resources.
