@@ -19,6 +19,7 @@ include: "workflow/rules/morphology.smk"
 include: "workflow/rules/label.smk"
 include: "workflow/rules/colorize.smk"
 include: "workflow/rules/rescale.smk"
+include: "workflow/rules/ome_zarr.smk"
 
 
 # One job per image for the five steps (config fuse_steps; docs/performance.md).

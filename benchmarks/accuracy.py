@@ -148,8 +148,8 @@ def run_chain(image, config, pixel_size_um=None):
     )
     if params.cleanup_active(config["cleanup"]):
         settings = dict(config["cleanup"], connectivity=config["label"]["connectivity"])
-        pixel_um = units.pixel_area_um(Calibration(pixel_size_um), mask.ndim)
-        mask = morphology.clean(mask, settings, diameter_px, pixel_um)
+        pixel_area_um = units.pixel_area_um(Calibration(pixel_size_um), mask.ndim)
+        mask = morphology.clean(mask, settings, diameter_px, pixel_area_um)
     if config["label"]["declump"]["enabled"]:
         labels, count = label.declump_objects(mask, config["label"], diameter_px, image)
     else:

@@ -112,15 +112,17 @@ VARIANTS = {
     "fast+cores1": [f if f != "2" else "1" for f in BASE[:2]] + BASE[2:] + FAST,
     "fast+cores3": [f if f != "2" else "3" for f in BASE[:2]] + BASE[2:] + FAST,
 }
-#: Variants that change the workflow's config, not Snakemake's flags: the
-#: per-image jobs as threads of Snakemake itself, or in 2 worker processes
-#: (config job_processes; the default, auto, is 1 worker on 2 cores); an
-#: image's five steps as one job (fuse_steps; auto is then 2 workers). The
-#: floor reads fuse_steps only; FLOOR_VARIANT names the variant whose floor
-#: is the same.
+#: Variants that change the workflow's config, not Snakemake's flags: a job
+#: per step (fuse_steps: false; job_processes auto is then 1 worker on 2
+#: cores), its jobs as threads of Snakemake itself or in 2 worker processes;
+#: an image's five steps as one job (fuse_steps: true, the default; auto is
+#: then 2 workers), with 1 worker. Every other variant runs the default
+#: config. The floor reads fuse_steps only; FLOOR_VARIANT names the variant
+#: whose floor is the same.
 VARIANT_CONFIG = {
-    "threads": {"job_processes": 0},
-    "workers2": {"job_processes": 2},
+    "profile": {"fuse_steps": False},
+    "threads": {"fuse_steps": False, "job_processes": 0},
+    "workers2": {"fuse_steps": False, "job_processes": 2},
     "fused": {"fuse_steps": True},
     "fused+workers1": {"fuse_steps": True, "job_processes": 1},
 }
@@ -507,7 +509,7 @@ def prepare(kind, rundir, images, variant):
     if kind == "floor":
         rundir.mkdir(parents=True)
         shutil.copy2(FLOOR_SNAKEFILE, rundir / "Snakefile")
-        fused = VARIANT_CONFIG.get(variant, {}).get("fuse_steps", False)
+        fused = VARIANT_CONFIG.get(variant, {}).get("fuse_steps", True)
         return ["--config", f"input={images}", f"fuse_steps={fused}"]
     import yaml
 

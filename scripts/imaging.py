@@ -1,10 +1,11 @@
 """Reading microscope images and writing results: the file I/O edge of the workflow.
 
-Everything that touches a file lives here, so that the step modules
-(`threshold`, `morphology`, `label`, `colorize`, `rescale`) stay pure functions
-on arrays. Every writer is atomic: it writes a hidden temporary file in the
-destination folder and renames it into place, so a killed job never leaves a
-half-written file under ``results/``.
+TIFF, PNG and JPEG are read and every TIFF, CSV, JSON and text output is
+written here (vendor formats and OME-Zarr: :mod:`scripts.formats`), so that
+the algorithms (:mod:`scripts.algorithms`) stay pure functions on arrays and
+the steps (:mod:`scripts.steps`) thin. Every writer is atomic: it writes a
+hidden temporary file in the destination folder and renames it into place,
+so a killed job never leaves a half-written file under ``results/``.
 """
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ class ImageReadError(ValueError):
         self.problem = problem
         super().__init__(f"{path}: {problem}")
 
+    def __reduce__(self):
+        # as it was made, so that it crosses from a worker process intact
+        return type(self), (self.path, self.problem)
+
 
 # --------------------------------------------------------------------------
 # Reading
@@ -52,14 +57,15 @@ class ImageReadError(ValueError):
 
 
 def to_grayscale(pixels, channel=None):
-    """Reduce a 2D gray, RGB or RGBA array to one 2D gray plane.
+    """Reduce a 2D gray, gray+alpha, RGB or RGBA array to one 2D gray plane.
 
     Parameters
     ----------
-    pixels : ndarray, shape (Y, X) or (Y, X, C) with C in {3, 4}
+    pixels : ndarray, shape (Y, X) or (Y, X, C) with C in {2, 3, 4}
         Image as read from the file, any numeric dtype.
     channel : int or None
-        Index of the channel to keep. ``None`` keeps gray input as it is and
+        Index of the channel to keep. ``None`` keeps gray input as it is
+        (gray+alpha: its gray plane) and
         converts colour input: an alpha channel is dropped; if the remaining
         R, G and B planes are identical (gray saved as RGB, common for PNG)
         the first plane is returned unchanged, otherwise the BT.709 luma
@@ -80,7 +86,7 @@ def to_grayscale(pixels, channel=None):
                 f"channel {channel} requested but the image has a single channel"
             )
         return pixels
-    if pixels.ndim != 3 or pixels.shape[-1] not in (3, 4):
+    if pixels.ndim != 3 or pixels.shape[-1] not in (2, 3, 4):
         raise ValueError(
             f"expected a 2D grayscale or RGB(A) image, got shape {pixels.shape}"
         )
@@ -91,6 +97,8 @@ def to_grayscale(pixels, channel=None):
                 f"{pixels.shape[-1]} channels (0-{pixels.shape[-1] - 1})"
             )
         return np.ascontiguousarray(pixels[..., channel])
+    if pixels.shape[-1] == 2:  # gray and alpha (PNG): the alpha is dropped
+        return np.ascontiguousarray(pixels[..., 0])
     rgb = pixels[..., :3]
     if np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(
         rgb[..., 0], rgb[..., 2]
@@ -244,19 +252,13 @@ def _channel_index(path, count, channel, names):
 
 
 def _tiff_pixels(path, tif, channel, volume, max_pixels):
-    """Pixels of the first series with only Z (if any), Y, X and RGB axes left."""
+    """Pixels of the first series with only Z (if any), Y, X and RGB axes left.
+
+    The axes are checked from the header before any pixel is read."""
     series = tif.series[0]
     axes, shape = series.axes, series.shape
     samples = shape[axes.index("S")] if "S" in axes else 1
     _check_size(path, tuple(n for a, n in zip(axes, shape) if a != "S"), max_pixels)
-    data = series.asarray()
-    notes = []
-    if len(series.levels) > 1:
-        notes.append(
-            f"pyramidal TIFF: segmenting the full-resolution level "
-            f"({shape[axes.index('Y')]} x {shape[axes.index('X')]} px) of "
-            f"{len(series.levels)} levels"
-        )
     for axis in axes:
         if axis not in "TCSYX" + "".join(PLANE_AXES):
             raise ImageReadError(path, f"has an unsupported axis {axis!r} (axes {axes})")
@@ -264,6 +266,25 @@ def _tiff_pixels(path, tif, channel, volume, max_pixels):
         raise ImageReadError(
             path, f"is a time series ({shape[axes.index('T')]} time points, axes {axes})"
         )
+    if sum(axis in PLANE_AXES for axis in axes) > 1:
+        raise ImageReadError(
+            path,
+            f"has more than one stack axis (axes {series.axes}, shape {shape}); "
+            "only 2D images, RGB(A) images and single z-stacks are supported",
+        )
+    notes = []
+    if len(tif.series) > 1:
+        notes.append(
+            f"holds {len(tif.series)} images of different shapes or positions "
+            f"(TIFF series); segmenting the first, axes {axes}, shape {shape}"
+        )
+    if len(series.levels) > 1:
+        notes.append(
+            f"pyramidal TIFF: segmenting the full-resolution level "
+            f"({shape[axes.index('Y')]} x {shape[axes.index('X')]} px) of "
+            f"{len(series.levels)} levels"
+        )
+    data = series.asarray()
     if "C" in axes:
         _, names = _ome_metadata(tif)
         data, note = _pick_channel(path, data, axes.index("C"), channel, names)
@@ -273,13 +294,6 @@ def _tiff_pixels(path, tif, channel, volume, max_pixels):
     if "S" in axes and axes.index("S") != len(axes) - 1:  # planar RGB: samples last
         data = np.moveaxis(data, axes.index("S"), -1)
         axes = axes.replace("S", "") + "S"
-    plane_axes = [a for a in axes if a in PLANE_AXES]
-    if len(plane_axes) > 1:
-        raise ImageReadError(
-            path,
-            f"has more than one stack axis (axes {series.axes}, shape {shape}); "
-            "only 2D images, RGB(A) images and single z-stacks are supported",
-        )
     if samples > 1:
         data = _gray_or_error(path, data, channel)
     elif channel not in (None, 0) and "C" not in series.axes:
@@ -510,7 +524,7 @@ def read_tiff(path):
 
 class WrittenTiffs:
     """The TIFFs this process wrote last, kept decoded for the step that
-    reads them next: a worker process (scripts/workers.py) runs an image's
+    reads them next: a worker process (scripts/runtime/workers.py) runs an image's
     steps one after the other, and each step reads what the previous one
     wrote. An entry is used only while the file is the one written (same
     inode, size and modification time); the calibration kept is the one
@@ -597,6 +611,8 @@ def _umask():
 #: Mode of every file written, as ``open()`` would create it (mkstemp's 0600
 #: would hide results from colleagues on a shared file system).
 FILE_MODE = 0o666 & ~_umask()
+#: Mode of every folder written as a whole (mkdtemp's 0700 likewise).
+FOLDER_MODE = 0o777 & ~_umask()
 
 
 @contextmanager

@@ -67,7 +67,7 @@ def pixel_area_um(calibration, ndim):
     return size * size
 
 
-def area_in_px(value, unit, diameter_px=None, pixel_um=None, ndim=2):
+def area_in_px(value, unit, diameter_px=None, pixel_area_um=None, ndim=2):
     """An area bound of ``cleanup`` in pixels (voxels in 3D); None passes.
 
     Parameters
@@ -78,7 +78,7 @@ def area_in_px(value, unit, diameter_px=None, pixel_um=None, ndim=2):
         of diameter ``d`` (in 3D: of the volume of a ball).
     diameter_px : float or None
         ``d``, for ``object``.
-    pixel_um : float or None
+    pixel_area_um : float or None
         Physical size of one pixel, um^2 (um^3 for a voxel), for ``um2``
         (:func:`pixel_area_um`).
     ndim : {2, 3}
@@ -94,12 +94,12 @@ def area_in_px(value, unit, diameter_px=None, pixel_um=None, ndim=2):
         return float(value)
     if unit == "object":
         return float(value) * object_size_px(diameter_px, ndim)
-    if not pixel_um:
+    if not pixel_area_um:
         raise ValueError(
             "cleanup.area_unit is um2 but the image records no pixel size; "
             "give the areas in pixels (area_unit: px)"
         )
-    return float(value) / float(pixel_um)
+    return float(value) / float(pixel_area_um)
 
 
 def smoothing_sigma_px(preprocess, diameter_px):
@@ -117,12 +117,12 @@ def background_radius_px(preprocess, diameter_px):
     return max(preprocess["background_radius"] * diameter_px, 1.0)
 
 
-def cleanup_px(cleanup, diameter_px=None, pixel_um=None, ndim=2):
+def cleanup_px(cleanup, diameter_px=None, pixel_area_um=None, ndim=2):
     """Keyword arguments of :func:`scripts.algorithms.cleanup.cleanup` in
     pixels, from the ``cleanup`` config section."""
 
     def area(key):
-        return area_in_px(cleanup[key], cleanup["area_unit"], diameter_px, pixel_um, ndim)
+        return area_in_px(cleanup[key], cleanup["area_unit"], diameter_px, pixel_area_um, ndim)
 
     return {
         "fill_holes": bool(cleanup["fill_holes"]),

@@ -303,6 +303,14 @@ def test_a_value_no_type_fits_is_reported_as_typed_by_the_user():
     assert caught.value.messages == ["threshold.value: 'thirty' is not of type 'number', 'null'"]
 
 
+@pytest.mark.parametrize("word", [".inf", "-.inf", ".nan"])
+def test_an_infinite_number_is_a_config_error_not_a_traceback(word):
+    from scripts.config.load import ConfigError
+
+    with pytest.raises(ConfigError, match=rf"threshold.value: '{word}' is not of type"):
+        load({}, cli(f"threshold={{method: manual, value: {word}}}"))
+
+
 def test_values_from_config_files_are_not_retyped():
     from scripts.config.load import ConfigError
 

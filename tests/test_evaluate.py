@@ -282,3 +282,19 @@ def test_nuclei_preset_meets_the_goals_on_shared_data():
     assert tutorial["mean_count_error"] == pytest.approx(
         0.58, abs=0.01
     )  # the number
+
+
+def test_a_bad_truth_csv_is_named_in_the_error(tmp_path):
+    from scripts.runtime.jobs import StepError
+    from scripts.runtime.workers import Arguments
+
+    stats = tmp_path / "a.json"
+    stats.write_text('{"image": "a", "objects": 3}')
+    truth = tmp_path / "truth.csv"
+    truth.write_text("image,true_count\na,many\n")
+    input = Arguments([], {"stats": [str(stats)], "counts": [str(truth)], "truth_labels": [], "labels": []})
+    output = Arguments([str(tmp_path / "evaluation.csv"), str(tmp_path / "summary.csv")])
+    params = Arguments([], {"evaluation": {"labels": None, "iou_threshold": 0.5}, "max_pixels": 10**6})
+    with pytest.raises(StepError, match=rf"{truth}: line 2: true_count 'many'"):
+        ev.run(input, output, params, Arguments([str(tmp_path / "evaluate.log")]))
+    assert not (tmp_path / "evaluation.csv").exists()

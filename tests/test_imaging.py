@@ -427,7 +427,17 @@ def test_to_grayscale_float_rgb_stays_float():
     assert np.allclose(result, 0.2125)
 
 
-@pytest.mark.parametrize("shape", [(4, 4, 2), (4, 4, 5), (4,), (2, 3, 4, 3)])
+def test_a_gray_png_with_alpha_is_its_gray_plane(tmp_path):
+    from PIL import Image as PILImage
+
+    gray = np.arange(48, dtype=np.uint8).reshape(6, 8)
+    pixels = np.stack([gray, np.full_like(gray, 200)], axis=-1)
+    PILImage.fromarray(pixels, mode="LA").save(tmp_path / "la.png")
+    np.testing.assert_array_equal(imaging.open_image(tmp_path / "la.png").pixels, gray)
+    assert to_grayscale(pixels, channel=1).tolist() == [[200] * 8] * 6
+
+
+@pytest.mark.parametrize("shape", [(4, 4, 5), (4,), (2, 3, 4, 3)])
 def test_to_grayscale_other_shapes_raise(shape):
     with pytest.raises(ValueError, match="expected a 2D grayscale or RGB\\(A\\) image"):
         to_grayscale(np.zeros(shape, np.uint8))

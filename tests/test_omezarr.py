@@ -221,3 +221,26 @@ def test_labels_are_replaced_whole_and_refused_at_the_wrong_shape(plate):
         omezarr.write_labels(field, "nuclei", np.zeros((10, 10), np.uint16))
     with pytest.raises(ValueError, match="must be integers"):
         omezarr.write_labels(field, "nuclei", np.zeros(SHAPE[1:], np.float32))
+
+
+def test_a_written_image_is_readable_by_others_and_replaces_the_last_one(tmp_path):
+    import os
+    import stat
+
+    from scripts.imaging import FOLDER_MODE
+
+    path = tmp_path / "a.zarr"
+    omezarr.write_image(path, np.zeros((4, 5), np.uint8))
+    omezarr.write_image(path, np.ones((2, 3), np.uint8), pixel_size_um=0.5)
+    assert stat.S_IMODE(os.stat(path).st_mode) == FOLDER_MODE
+    assert open_image(path).pixels.shape == (2, 3)
+    assert [p.name for p in tmp_path.iterdir()] == ["a.zarr"]  # nothing left beside it
+    scale = zarr.open_group(str(path), mode="r").attrs["multiscales"][0]["datasets"][0]
+    assert scale["coordinateTransformations"][0]["scale"] == [0.5, 0.5]
+
+
+def test_an_unknown_z_spacing_is_not_written_as_the_pixel_size(tmp_path):
+    path = omezarr.write_image(tmp_path / "v.zarr", np.zeros((3, 4, 5), np.uint8), pixel_size_um=0.5)
+    multiscale = zarr.open_group(str(path), mode="r").attrs["multiscales"][0]
+    assert multiscale["axes"][0] == {"name": "z", "type": "space"}
+    assert multiscale["datasets"][0]["coordinateTransformations"][0]["scale"] == [1.0, 0.5, 0.5]

@@ -133,7 +133,7 @@ def test_cleanup_areas_in_every_unit():
     assert px["max_hole_area_px"] == pytest.approx(math.pi * 100)
     assert px["min_area_px"] == pytest.approx(math.pi)  # disc of diameter 2
     assert px["max_area_px"] is None
-    um = units.cleanup_px(dict(cleanup, area_unit="um2", min_area=10), pixel_um=0.25)
+    um = units.cleanup_px(dict(cleanup, area_unit="um2", min_area=10), pixel_area_um=0.25)
     assert um["min_area_px"] == pytest.approx(40.0)
     assert units.cleanup_px(dict(cleanup, area_unit="px", min_area=7))["min_area_px"] == 7
     no_fill = dict(cleanup, fill_holes=False, area_unit="px")
@@ -177,8 +177,8 @@ def test_physical_areas_become_pixels_with_the_pixel_size():
     assert units.pixel_area_um(Calibration(0.5, 2.0), 3) == pytest.approx(0.5)
     assert units.pixel_area_um(Calibration(0.5), 3) == pytest.approx(0.125)
     assert units.pixel_area_um(Calibration(None), 2) is None
-    assert units.area_in_px(10.0, "um2", pixel_um=0.25) == pytest.approx(40.0)
-    assert units.area_in_px(8.0, "um2", pixel_um=0.5, ndim=3) == pytest.approx(16.0)
+    assert units.area_in_px(10.0, "um2", pixel_area_um=0.25) == pytest.approx(40.0)
+    assert units.area_in_px(8.0, "um2", pixel_area_um=0.5, ndim=3) == pytest.approx(16.0)
     assert units.area_in_px(None, "um2") is None
     assert units.axis_spacing_um(Calibration(0.5, 2.0), 3) == (2.0, 0.5, 0.5)
     assert units.axis_spacing_um(Calibration(0.5), 3) == (0.5, 0.5, 0.5)

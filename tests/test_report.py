@@ -275,9 +275,10 @@ def test_report_opens_in_chromium_without_errors_and_shows_the_images(
 # --------------------------------------------------------------------------
 
 
-def landing_page(**values):
+def landing_page(wells=False, **values):
     """workflow/report/workflow.rst rendered as Snakemake renders it (Jinja
-    with trim_blocks and lstrip_blocks, then docutils), as text."""
+    with trim_blocks and lstrip_blocks, then docutils), as text; `wells`:
+    whether the run's images have wells (common.smk tells the report)."""
     from docutils.core import publish_parts
     from jinja2 import Environment
 
@@ -286,6 +287,7 @@ def landing_page(**values):
     config = load_config(
         {"input": "example/images", **values}, ROOT / "workflow" / "schemas" / "config.schema.yaml"
     )
+    config["report"]["has_wells"] = wells
     template = (ROOT / "workflow" / "report" / "workflow.rst").read_text(encoding="utf-8")
     links = "".join(
         f"\n.. _{name}: javascript:void(0)" for name in ("Counts", "Images", "Run", "Evaluation", "Wells")
@@ -314,7 +316,7 @@ def test_landing_page_of_the_nuclei_preset_describes_its_chain():
         "the background is uneven (top-hat, radius 2.0 × d), then the li threshold" in text
     )
     assert "raised to at least the background + 3.0 noise σ" in text
-    assert "above 0.5 of its own height" in text
+    assert "above 0.5 of the way from the background to its mean intensity" in text
     assert "by shape alone on textured objects" in text
     assert "or a QC flag" in text
     assert "no erosion or dilation; then holes filled up to 1.0" in text
@@ -342,5 +344,10 @@ def test_landing_page_of_other_settings():
 
 
 def test_landing_page_of_a_screen_points_at_the_wells():
-    text = landing_page(screen={"file_pattern": "cellprofiler", "heatmaps": ["objects_per_field", "PH3_positive_fraction"]})
+    text = landing_page(
+        wells=True,
+        screen={"file_pattern": "cellprofiler", "heatmaps": ["objects_per_field", "PH3_positive_fraction"]},
+    )
     assert "Wells: plate heatmaps of objects_per_field, PH3_positive_fraction" in text
+    # wells from a sample sheet's well column or an OME-Zarr plate: no file pattern
+    assert "Wells: plate heatmaps of objects_per_field" in landing_page(wells=True)

@@ -117,3 +117,14 @@ def test_only_hidden_part_files_count_as_leftovers(tmp_path):
     assert [path.name for path in runlock.stale_part_files(tmp_path)] == [
         ".x.tif.1.part"
     ]
+
+
+def test_a_half_written_folder_is_a_leftover_too(tmp_path):
+    """The OME-Zarr writers stage whole folders (.<name>.<random>.part)."""
+    staged = tmp_path / "results" / "ome-zarr" / ".a.zarr.123.part"
+    (staged / "0").mkdir(parents=True)
+    (staged / "0" / ".zarray").write_text("{}")
+    (tmp_path / "results" / "ome-zarr" / "b.zarr").mkdir()
+    removed = runlock.remove_leftovers(tmp_path / ".snakemake", tmp_path / "results")
+    assert removed == [staged]
+    assert not staged.exists() and (tmp_path / "results" / "ome-zarr" / "b.zarr").is_dir()

@@ -124,6 +124,14 @@ def test_no_run_yet_is_refused_with_the_command_to_run():
         runs.reported_run(None, directory="out")
 
 
+def test_the_commands_suggested_quote_a_folder_with_spaces():
+    with pytest.raises(runs.RunRefused) as refused:
+        runs.reported_run(None, directory="plate 1")
+    assert "--directory 'plate 1'`, then `snakemake --report report.html --directory 'plate 1'`" in str(
+        refused.value
+    )
+
+
 @pytest.mark.parametrize(
     ("status", "said"),
     [("running", "was interrupted"), ("failed", "failed"), ("partial", "made only some")],

@@ -299,3 +299,8 @@ def test_the_examplehuman_analysis(tmp_path):
         assert float(object_row["PH3_integrated_intensity"]) == total
         assert float(object_row["PH3_max_intensity"]) == largest
         assert float(object_row["PH3_std_intensity"]) == pytest.approx(spread, rel=1e-9, abs=1e-9)
+    # The report of the run points at its wells (from the landing text).
+    project.snakemake("--report", "report.html")
+    assert "plate heatmaps of objects_per_field, PH3_positive_fraction" in (
+        project.root / "report.html"
+    ).read_text(encoding="utf-8")

@@ -157,3 +157,32 @@ def test_a_sample_sheet_may_say_where_each_image_was_taken(tmp_path):
     sheet.write_text("id\tpath\twell\tfield\nx\ta.tif\tB03\t1\ny\tb.tif\tB03\t2\n")
     images = discover_images({"samples": str(sheet)})
     assert (images["x"].well, images["x"].field, images["y"].field) == ("B03", "1", "2")
+
+
+@pytest.mark.parametrize(
+    ("wells", "message"),
+    [
+        (["B03", "A-01"], r"line 3: well 'A-01' is not a row letter and a column number"),
+        (["B03", ""], "some rows have a well and others none"),
+    ],
+)
+def test_a_sample_sheets_wells_are_checked_naming_the_line(tmp_path, wells, message):
+    touch(tmp_path, "a.tif", "b.tif")
+    sheet = tmp_path / "samples.tsv"
+    sheet.write_text(f"id\tpath\twell\nx\ta.tif\t{wells[0]}\ny\tb.tif\t{wells[1]}\n")
+    with pytest.raises(DiscoveryError, match=rf"sample sheet {sheet}, {message}" if "line" in message else message):
+        discover_images({"samples": str(sheet)})
+
+
+def test_a_sample_sheets_wells_are_written_as_plates_print_them(tmp_path):
+    touch(tmp_path, "a.tif")
+    sheet = tmp_path / "samples.tsv"
+    sheet.write_text("id\tpath\twell\nx\ta.tif\tb3\n")
+    assert discover_images({"samples": str(sheet)})["x"].well == "B03"
+
+
+def test_a_custom_pattern_whose_well_is_no_well_names_the_file(tmp_path):
+    touch(tmp_path, "P_A001_d0.tif")
+    pattern = r"(?P<plate>[^_]+)_(?P<well>[A-Z]\d+)_d(?P<channel>\d)"
+    with pytest.raises(DiscoveryError, match=r"P_A001_d0.tif: screen.file_pattern reads the well 'A001'"):
+        discover_images(screen_config(tmp_path, 0, file_pattern=pattern))

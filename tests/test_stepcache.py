@@ -107,3 +107,37 @@ def test_without_hard_links_nothing_is_kept_and_everything_computed(tmp_path, mo
 def test_the_code_fingerprint_reads_the_package():
     assert len(stepcache.code_fingerprint()) == 64
     assert stepcache.code_fingerprint() == stepcache.code_fingerprint()
+
+
+def test_a_result_changed_in_place_is_computed_again_not_restored(tmp_path):
+    """The cache holds hard links to the results: a result edited in place
+    (same file) changes the kept copy too, so it is never restored."""
+    (tmp_path / "raw.txt").write_text("pixels")
+    run(tmp_path)
+    edited = tmp_path / "out" / "a1"
+    with open(edited, "a") as handle:  # an editor saving over the same file
+        handle.write(" painted over")
+    for name in ("a1", "a2", "b"):
+        (tmp_path / "out" / name).unlink()
+    assert run(tmp_path) == ["first"]  # the next step's kept files are still good
+    assert edited.read_text() == "first 1 pixels"
+
+
+def test_a_step_that_fails_leaves_the_kept_log_of_its_last_run(tmp_path):
+    (tmp_path / "raw.txt").write_text("pixels")
+    run(tmp_path)
+
+    def failing(input, output, params, log):
+        open(log[0], "w").write("failed\n")
+        raise RuntimeError("broken")
+
+    failing.__module__ = "steps.second"
+    jobs = chain(tmp_path, k2=2)
+    jobs[1] = (failing, *jobs[1][1:])
+    try:
+        stepcache.run_chain(jobs, tmp_path / "cache", "img", "code-1")
+    except RuntimeError:
+        pass
+    (tmp_path / "out" / "b").unlink(missing_ok=True)
+    assert run(tmp_path) == []  # the settings of the last good run again
+    assert (tmp_path / "out" / "second.log").read_text() == "second log\n"

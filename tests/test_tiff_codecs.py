@@ -126,3 +126,30 @@ def test_pyramidal_ome_tiff_segments_the_full_resolution_level(pyramid):
     # All levels' bytes are in the file; the decoded size is level 0's.
     assert decoded_megabytes(path) == pytest.approx(max(base.nbytes, path.stat().st_size) / 1e6)
     assert decoded_megabytes(path, min_itemsize=4) == pytest.approx(base.size * 4 / 1e6)
+
+
+def test_a_tiff_of_several_images_says_which_one_it_segments(tmp_path):
+    """Pages of different shapes are separate series: the first is read,
+    and the image's notes (its threshold log) say so."""
+    path = tmp_path / "two.tif"
+    first = smooth(np.uint16, (64, 48), seed=1)
+    tifffile.imwrite(path, first)
+    tifffile.imwrite(path, smooth(np.uint16, (32, 32), seed=2), append=True)
+    image = open_image(path)
+    np.testing.assert_array_equal(image.pixels, first)
+    assert image.notes == (
+        "holds 2 images of different shapes or positions (TIFF series); "
+        "segmenting the first, axes YX, shape (64, 48)",
+    )
+
+
+def test_a_time_series_is_refused_before_its_pixels_are_read(tmp_path, monkeypatch):
+    path = tmp_path / "movie.tif"
+    tifffile.imwrite(path, np.zeros((3, 16, 16), np.uint8), photometric="minisblack", metadata={"axes": "TYX"})
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("pixels read")
+
+    monkeypatch.setattr(tifffile.TiffPageSeries, "asarray", no_reading)
+    with pytest.raises(ValueError, match="is a time series"):
+        open_image(path)

@@ -285,3 +285,19 @@ def _running(pid):
     except FileNotFoundError:
         return False
     return state != "Z"
+
+
+def test_errors_cross_from_a_worker_intact():
+    from scripts.imaging import ImageReadError
+    from scripts.runtime.workers import _answer_for
+
+    error = ImageReadError("images/a.tif", "not a readable image")
+    copy = pickle.loads(pickle.dumps(_answer_for(error)))
+    assert isinstance(copy, ImageReadError) and str(copy) == "images/a.tif: not a readable image"
+
+    class Unmakeable(Exception):
+        def __init__(self, a, b):
+            super().__init__(f"{a} and {b}")
+
+    answer = pickle.loads(pickle.dumps(_answer_for(Unmakeable(1, 2))))
+    assert "Unmakeable: 1 and 2" in str(answer)

@@ -233,8 +233,8 @@ def cleanup(
     still count as one object. Before declumping use a *lower* bound only (an
     upper bound would drop clumps of nuclei); to bound the size of the final
     objects, call :func:`filter_by_size` on the label image after
-    :func:`scripts.declump.split_touching` (and renumber with
-    :func:`scripts.declump.relabel_raster`). For bounds in um^2 convert
+    :func:`scripts.algorithms.declump.split_touching` (and renumber with
+    :func:`scripts.algorithms.declump.relabel_raster`). For bounds in um^2 convert
     them with :func:`scripts.units.area_in_px` first.
     """
     out = check_mask(mask)

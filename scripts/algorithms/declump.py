@@ -327,7 +327,7 @@ def split_touching(
     min_area_px : float or None
         Also merge split-off regions smaller than this (pixels) back into
         their neighbour. Whole connected components are never removed here
-        (use :func:`scripts.cleanup.filter_by_size`). ``None`` = off.
+        (use :func:`scripts.algorithms.cleanup.filter_by_size`). ``None`` = off.
     intensity : ndarray or None, same shape as `mask`
         Optional image (raw or preprocessed): dark gaps between touching
         bright nuclei then count as necks too (see :func:`declump_landscape`).

@@ -55,7 +55,7 @@ def expected_diameter_px(image, value="auto", unit="px", pixel_size_um=None):
     diameter_px : float
     source : str
         ``"estimated"``, ``"fallback"`` (auto found no object: the
-        :data:`scripts.FALLBACK_DIAMETER_PX`) or ``"config"``.
+        :data:`FALLBACK_DIAMETER_PX`) or ``"config"``.
     """
     if value != "auto":
         return units.diameter_in_px(value, unit, pixel_size_um), "config"

@@ -9,7 +9,7 @@ Two additions to a global threshold (pure functions on numpy arrays, 2D
   hundreds of noise specks then become objects) is raised to it.
 * :func:`refine_per_object`: a second, per-object level. Every connected
   component of the global mask keeps only its pixels above ``fraction`` of
-  the way from the background to its own peak, so a dim nucleus and a bright
+  the way from the background to its own mean, so a dim nucleus and a bright
   one are both cut at the same relative height, and the blurred halo that
   joins a bright nucleus to its neighbours at a low global threshold drops.
 """
@@ -86,8 +86,9 @@ def refine_per_object(image, mask, background, fraction):
         (:func:`background_stats`).
     fraction : float in [0, 1)
         A pixel of a component stays foreground when it is above
-        ``background + fraction x (peak - background)``, with ``peak`` the
-        component's maximum; 0 keeps the mask as it is.
+        ``background + fraction x (mean - background)``, with ``mean`` the
+        component's mean intensity (steadier than its maximum, which one
+        bright pixel sets); 0 keeps the mask as it is.
 
     Returns
     -------
@@ -105,6 +106,6 @@ def refine_per_object(image, mask, background, fraction):
         return mask
     labels, count = ndi.label(mask, ndi.generate_binary_structure(mask.ndim, mask.ndim))
     values = image.astype(np.float32, copy=False)
-    peaks = ndi.mean(values, labels, np.arange(1, count + 1))
-    cut = np.concatenate([[np.inf], background + fraction * (peaks - background)])
+    means = ndi.mean(values, labels, np.arange(1, count + 1))
+    cut = np.concatenate([[np.inf], background + fraction * (means - background)])
     return mask & (values > cut[labels])

@@ -68,8 +68,10 @@ def threshold_counts(image, threshold, background, min_area_px, step=THRESHOLD_S
         Pixels strictly above it are foreground.
     background : float
         The background level (:func:`scripts.algorithms.levels.background_stats`);
-        the threshold moves by `step` x its height above this level (at
-        least `step` x its own absolute value when it is at the background).
+        the threshold moves by `step` x its height above this level, the
+        height taken as at least `step` x the threshold's absolute value
+        (a move of at least `step`² x |threshold| when it is at the
+        background).
     min_area_px : float
         Components below this are not counted.
     step : float

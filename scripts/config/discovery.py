@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from scripts.config.screens import PatternError, group_fields
+from scripts.config.screens import WELL_NAME, PatternError, group_fields, well_name
 from scripts.formats import is_zarr_group, omezarr, reader_for
 from scripts.imaging import ImageReadError
 
@@ -159,8 +159,29 @@ def read_sample_sheet(sheet_path):
                 f"of id {row['id']!r} not found"
             )
         place = {column: row[column] or "" for column in PLACE_COLUMNS if column in columns}
+        if "well" in place:
+            place["well"] = sheet_well(sheet_path, line, place["well"])
         pairs.append((row["id"], str(path), place) if place else (row["id"], str(path)))
+    if len({bool(pair[2]["well"]) for pair in pairs if len(pair) > 2 and "well" in pair[2]}) > 1:
+        raise DiscoveryError(
+            f"sample sheet {sheet_path}: some rows have a well and others none; "
+            "give every image its well, or leave the column out"
+        )
     return pairs
+
+
+def sheet_well(sheet_path, line, well):
+    """The well of a sample sheet's row as plates print it (``b2`` -> ``B02``);
+    "" for none."""
+    if not well:
+        return ""
+    parts = WELL_NAME.fullmatch(well.strip())
+    if not parts:
+        raise DiscoveryError(
+            f"sample sheet {sheet_path}, line {line}: well {well!r} is not a row "
+            "letter and a column number (B02, AF48)"
+        )
+    return well_name(*parts.groups())
 
 
 def index_images(pairs, origin):

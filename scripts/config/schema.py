@@ -23,7 +23,9 @@ WORDS = {
     "false": False, "False": False, "FALSE": False,
 }  # fmt: skip
 _INTEGER = re.compile(r"[-+]?[0-9]+")
-_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.?inf|\.nan")
+# Finite numbers only: no setting takes .inf or .nan (left as text, the
+# schema check names the key).
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 
 
 def load_schema(path):

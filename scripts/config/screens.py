@@ -83,21 +83,31 @@ def compile_pattern(spec):
     return pattern
 
 
+def row_letters(row):
+    """A plate row's letters from its number (from 1): 1 -> A, 27 -> AA."""
+    letters = ""
+    while row:
+        row, rest = divmod(row - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
 def well_name(row, column):
     """A well's name as plates print it: row letter(s) and two-digit column
     (``"B", "2"`` and ``"2", "2"`` give ``B02``)."""
     if row.isdigit():
-        number, row = int(row), ""
-        while number:
-            number, rest = divmod(number - 1, 26)
-            row = chr(ord("A") + rest) + row
+        row = row_letters(int(row))
     return f"{row.upper()}{int(column):02d}"
+
+
+#: A well's name: row letter(s) and column number (``B2``, ``B02``, ``AF48``).
+WELL_NAME = re.compile(r"([A-Za-z]{1,2})(\d{1,2})")
 
 
 def well_position(well):
     """``(row, column)``, both from 1, of a well name such as ``B02`` or
     ``AF48`` (1536-well plates)."""
-    match = re.fullmatch(r"([A-Za-z]{1,2})(\d{1,2})", well)
+    match = WELL_NAME.fullmatch(well)
     if not match:
         raise ValueError(f"well {well!r} is not a row letter and a column number")
     letters, column = match.groups()
@@ -115,7 +125,13 @@ def file_fields(path, pattern):
         return None
     found = match.groupdict()
     well = found.get("well") or well_name(found["row"], found["column"])
-    well = well_name(*re.fullmatch(r"([A-Za-z]{1,2})(\d{1,2})", well).groups())
+    parts = WELL_NAME.fullmatch(well)
+    if not parts:
+        raise PatternError(
+            f"{path}: screen.file_pattern reads the well {well!r} from its name, "
+            "not a row letter and a column number (B02, AF48)"
+        )
+    well = well_name(*parts.groups())
     return {
         "plate": found.get("plate") or "",
         "well": well,

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from scripts.formats import assemble, pick_scene, reading, require, spacing_um
-from scripts.imaging import DEFAULT_MAX_PIXELS, UNIT_IN_UM, Calibration, ImageReadError
+from scripts.imaging import DEFAULT_MAX_PIXELS, FOLDER_MODE, UNIT_IN_UM, Calibration, ImageReadError
 
 KIND = "OME-Zarr"
 #: NGFF axis name -> the workflow's dimension letter.
@@ -296,7 +296,7 @@ def write_image(path, pixels, pixel_size_um=None, z_spacing_um=None, name=None):
     zarr = _zarr(path)
     pixels = np.asarray(pixels)
     names = ["z", "y", "x"][-pixels.ndim :]
-    scales = {"z": z_spacing_um or pixel_size_um, "y": pixel_size_um, "x": pixel_size_um}
+    scales = {"z": z_spacing_um, "y": pixel_size_um, "x": pixel_size_um}
     axes = [
         {"name": axis, "type": "space", **({"unit": "micrometer"} if scales[axis] else {})}
         for axis in names
@@ -315,13 +315,28 @@ def write_image(path, pixels, pixel_size_um=None, z_spacing_um=None, name=None):
         chunks = tuple(1 if axis == "z" else min(n, 1024) for axis, n in zip(names, pixels.shape))
         group.create_array("0", data=pixels, chunks=chunks)
         group.attrs.update({"multiscales": [multiscale]})
-        if path.exists():
-            shutil.rmtree(path)
-        os.replace(temporary, path)
+        replace_folder(temporary, path)
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)
         raise
     return path
+
+
+def replace_folder(temporary, final):
+    """Put the finished folder `temporary` in place of `final`, with the
+    mode a plain mkdir gives (mkdtemp's 0700 would hide it from colleagues).
+    An earlier `final` is moved aside first and then deleted: `final` is
+    never a mix of the two (a killed job may leave it missing, and the moved
+    folder as a hidden ``.part`` that the next run removes)."""
+    temporary, final = Path(temporary), Path(final)
+    os.chmod(temporary, FOLDER_MODE)
+    earlier = None
+    if final.exists():
+        earlier = final.with_name(f".{final.name}.{os.getpid()}.old.part")
+        os.replace(final, earlier)
+    os.replace(temporary, final)
+    if earlier is not None:
+        shutil.rmtree(earlier, ignore_errors=True)
 
 
 def write_labels(image_group_path, name, labels, pixel_size_um=None):
@@ -396,10 +411,7 @@ def write_labels(image_group_path, name, labels, pixel_size_um=None):
             options = {"dimension_names": keep} if zarr_format == 3 else {}
             target_group.create_array(dataset["path"], data=data, chunks=chunks, **options)
         target_group.attrs.update(metadata)
-        final = labels_folder / name
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(temporary, final)
+        replace_folder(temporary, labels_folder / name)
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)
         raise

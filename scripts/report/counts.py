@@ -2,7 +2,7 @@
 
 Snakemake rule: ``report_counts`` (``workflow/rules/report.smk``). Reads
 ``results/counts.csv``; writes ``results/report/counts.png`` (objects per
-image, :func:`scripts.figures.counts_figure`) and
+image, :func:`scripts.report.figures.counts_figure`) and
 ``results/report/counts.html`` (the table, numbers rounded for reading,
 with the CSV itself, every digit kept, as a download inside the page).
 """

@@ -4,7 +4,8 @@ Pure functions turn arrays into display arrays (uint8 gray or RGB) and
 matplotlib figures; :func:`save_figure` and :func:`save_png` write them
 atomically and deterministically (fixed dpi, no "Software" or date metadata:
 the same input gives the same bytes). The Snakemake entry points that read
-the files are in ``scripts/report_image.py`` and ``scripts/report_counts.py``.
+the files are in :mod:`scripts.report` (``image``, ``counts``, ``evaluation``,
+``wells``).
 
 Colours follow the TIFFs: masks are gray 0/255 as stored, the colorize and
 rescale panels are the TIFF pixels unchanged, and object outlines are drawn
@@ -13,8 +14,9 @@ Only the label panel uses its own palette (matplotlib's ``tab20``, label *k*
 gets colour *(k - 1) mod 20*) so that touching objects look different.
 
 Figures are built with :class:`matplotlib.figure.Figure` and the Agg canvas,
-never with ``pyplot``: jobs run as threads inside the Snakemake process (see
-README, "Design") and pyplot's global state is not thread-safe. Rendering is
+never with ``pyplot``: jobs may run as threads inside the Snakemake process
+(``job_processes: 0``, the tables always; docs/design.md) and pyplot's
+global state is not thread-safe. Rendering is
 serialised by a lock as well (matplotlib promises no thread safety).
 
 Command line (README pictures)::
@@ -42,7 +44,8 @@ from PIL import Image, ImageDraw, ImageFont  # noqa: E402
 from skimage.segmentation import find_boundaries  # noqa: E402
 
 from scripts.algorithms.palette import TUTORIAL_COLORS, float_to_uint8, label_palette  # noqa: E402
-from scripts.imaging import atomic_path  # noqa: E402
+from scripts.config.screens import row_letters  # noqa: E402
+from scripts.imaging import LUMA_WEIGHTS, atomic_path  # noqa: E402
 
 #: Resolution of every saved figure (fixed, so the bytes are too).
 DPI = 100
@@ -51,7 +54,7 @@ DISPLAY_PERCENTILES = (0.5, 99.5)
 #: The step whose output is drawn as a label image (one colour per object).
 LABEL_STEP = "label"
 #: Images are subsampled to at most this many pixels per side for the strip
-#: and the histogram figure (which show them at about 240 pixels).
+#: and the histogram figure (which show them at about :data:`PANEL_SIDE` pixels).
 PANEL_MAX_SIDE = 512
 #: Outline overlays are written at the image's own resolution, enlarged by
 #: the largest whole factor that keeps the longer side <= OVERLAY_TARGET_SIDE,
@@ -228,7 +231,7 @@ def contrasting_colors(palette, background):
     mixed with black. The hue is kept, so an outline's colour still names
     its object's colour in the colorize TIFF."""
     rgb = palette.astype(np.float64) / 255
-    luminance = rgb @ np.array([0.2125, 0.7154, 0.0721])
+    luminance = rgb @ LUMA_WEIGHTS
     if background < 128:
         target = OUTLINE_LUMINANCE[0]
         mix = np.clip((target - luminance) / np.maximum(1 - luminance, 1e-9), 0, 1)
@@ -683,15 +686,6 @@ def plate_shape(positions, plate_format="auto"):
         if rows <= shape[0] and columns <= shape[1]:
             return shape
     return rows, columns
-
-
-def row_letters(row):
-    """A plate row's letters: 1 -> A, 27 -> AA."""
-    letters = ""
-    while row:
-        row, rest = divmod(row - 1, 26)
-        letters = chr(ord("A") + rest) + letters
-    return letters
 
 
 def plate_figure(plates, column_names, plate_format="auto"):

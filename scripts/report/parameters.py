@@ -16,24 +16,15 @@ from importlib import metadata
 
 import yaml
 
+from scripts import COMPUTING_LIBRARIES
 from scripts.report import html as report_html
 from scripts.imaging import write_text
 from scripts.runtime.jobs import job_log
 
-#: Distributions whose versions are recorded: the workflow engine and
-#: everything the steps import (see requirements.txt).
-PACKAGES = (
-    "snakemake",
-    "numpy",
-    "scipy",
-    "scikit-image",
-    "tifffile",
-    "imageio",
-    "pillow",
-    "matplotlib",
-    "pyyaml",
-    "jsonschema",
-)
+#: Distributions whose versions are recorded: the workflow engine, the
+#: libraries that compute the outputs, and those that draw the report and
+#: read the configuration (see requirements*.txt).
+PACKAGES = ("snakemake", *COMPUTING_LIBRARIES, "matplotlib", "pyyaml", "jsonschema")
 
 
 def software_versions(packages=PACKAGES):

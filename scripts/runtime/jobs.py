@@ -1,7 +1,8 @@
 """What every step's Snakemake entry point shares: its log and its provenance.
 
-Jobs run as threads inside the Snakemake process (see README, "Design"), so a
-job must not redirect ``sys.stderr``; it writes to its own log file instead.
+Jobs may run as threads inside the Snakemake process (the tables, and every
+job with ``job_processes: 0``; docs/design.md), so a job must not redirect
+``sys.stderr``; it writes to its own log file instead.
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ Memory grows with the number of pixels of the raw image, not with its file
 size (a compressed TIFF or a PNG decodes to several times its size): a base
 for the Python process plus a multiple of the decoded size, times the retry
 attempt (a job killed for memory on a cluster is retried with twice as much).
-The multiples are measured peaks (README, "Large images";
-``tests/test_large_image.py``). On SLURM two Snakemake processes (~200 MB
+The multiples are measured peaks (docs/performance.md, "Memory of large
+images"; ``tests/test_large_image.py``). On SLURM two Snakemake processes (~200 MB
 each) run inside every job, hence the base.
 """
 
@@ -30,6 +30,7 @@ MEM_PER_INPUT_MB = {
     "report_image": 16,
     "intensities": 10,
     "evaluate": 12,
+    "ome_zarr": 10,  # the raw image and the labels, as the label step holds them
 }
 #: Minutes every per-image job gets, and MB of file read per extra minute.
 RUNTIME_BASE_MIN = 5

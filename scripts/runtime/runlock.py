@@ -29,6 +29,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 from pathlib import Path
 
 #: The file every live Snakemake main process holds a shared flock on.
@@ -42,14 +43,13 @@ _held = {}
 
 
 def stale_part_files(results):
-    """Hidden temporary files (``.<name>.<random>.part``) below `results`."""
+    """Hidden temporary files and folders (``.<name>.<random>.part``; the
+    OME-Zarr writers stage whole folders) below `results`."""
     found = []
-    for folder, _, files in os.walk(results):
-        found.extend(
-            Path(folder) / name
-            for name in files
-            if name.startswith(".") and name.endswith(PART_SUFFIX)
-        )
+    for folder, folders, files in os.walk(results):
+        parts = [name for name in folders + files if name.startswith(".") and name.endswith(PART_SUFFIX)]
+        found.extend(Path(folder) / name for name in parts)
+        folders[:] = [name for name in folders if name not in parts]
     return sorted(found)
 
 
@@ -62,7 +62,10 @@ def remove_leftovers(snakemake_dir, results):
     removed = sorted(Path(snakemake_dir, "locks").glob("*.lock"))
     removed += stale_part_files(results)
     for path in removed:
-        path.unlink(missing_ok=True)
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
     return removed
 
 

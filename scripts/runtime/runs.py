@@ -198,7 +198,8 @@ def reported_run(records, given_config=None, live=(), directory=None):
         When the folder holds no run, its last run has not finished, or the
         options describe another run.
     """
-    report = "snakemake --report report.html" + (f" --directory {directory}" if directory else "")
+    where = f" --directory {shlex.quote(str(directory))}" if directory else ""
+    report = f"snakemake --report report.html{where}"
     if live:
         raise RunRefused(
             f"A run is still working in this folder (pid {live[0]['pid']}, started "
@@ -207,9 +208,8 @@ def reported_run(records, given_config=None, live=(), directory=None):
     if records is None:
         raise RunRefused(
             f"No run of this workflow in {directory or 'this folder'} yet (no {RUN_RECORD}): "
-            "run it first, e.g. `snakemake --cores all --config input=/path/to/images"
-            + (f" --directory {directory}" if directory else "")
-            + f"`, then `{report}`."
+            f"run it first, e.g. `snakemake --cores all --config input=/path/to/images{where}`, "
+            f"then `{report}`."
         )
     config, run = records
     if run["status"] != "finished":

@@ -24,33 +24,34 @@ from __future__ import annotations
 
 import hashlib
 import json
-from importlib import metadata
 import os
 import shutil
 from functools import cache
+from importlib import metadata
 from pathlib import Path
+
+from scripts import COMPUTING_LIBRARIES
+from scripts.runtime.workers import step_name
 
 #: Cache folder, in Snakemake's state folder of the working directory.
 CACHE_FOLDER = Path(".snakemake") / "step-cache"
 #: Name of a kept log inside a cache entry.
 LOG_NAME = "log"
-
-
-#: Libraries whose version is part of every key.
-LIBRARIES = ("numpy", "scipy", "scikit-image", "tifffile", "imagecodecs", "imageio", "pillow")
+#: Name of the sizes and modification times of the kept outputs.
+IDENTITY_NAME = "identity.json"
 
 
 @cache
 def code_fingerprint(package_root=None):
     """sha256 of every Python file of the ``scripts`` package (paths and
-    contents) and of the versions of :data:`LIBRARIES`: new code or a new
-    library gives every step a new key."""
+    contents) and of the versions of :data:`scripts.COMPUTING_LIBRARIES`:
+    new code or a new library gives every step a new key."""
     root = Path(package_root or Path(__file__).resolve().parents[1])
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*.py")):
         digest.update(str(path.relative_to(root)).encode())
         digest.update(path.read_bytes())
-    for library in LIBRARIES:
+    for library in COMPUTING_LIBRARIES:
         try:
             digest.update(f"{library}=={metadata.version(library)}".encode())
         except metadata.PackageNotFoundError:
@@ -98,12 +99,23 @@ def entry_folder(cache_root, step, image_id, key):
     return Path(cache_root) / step / image_id / key
 
 
+def identities(paths):
+    """``[size, mtime in ns]`` of each file: a kept file changed in place
+    (the cache holds hard links to the results) no longer matches."""
+    return [[status.st_size, status.st_mtime_ns] for status in map(os.stat, paths)]
+
+
 def restore(entry, outputs, log):
     """Link a cache `entry`'s files to `outputs` and `log` (each atomically:
     a hidden link renamed into place). Returns False, restoring nothing,
-    when the entry is incomplete."""
+    when the entry is incomplete or a kept file was changed since it was
+    kept (a result edited in place changes the cache's link too)."""
     files = [entry / str(index) for index in range(len(outputs))]
-    if not all(path.is_file() for path in files):
+    try:
+        kept_as = json.loads((entry / IDENTITY_NAME).read_text(encoding="utf-8"))
+        if identities(files) != kept_as:
+            return False
+    except (OSError, ValueError):
         return False
     for kept, target in zip([*files, entry / LOG_NAME], [*outputs, log]):
         if not kept.is_file():
@@ -119,9 +131,10 @@ def restore(entry, outputs, log):
 
 
 def store(entry, outputs, log):
-    """Keep `outputs` (and the `log`) as hard links in `entry`, replacing
-    every other entry of the same step and image. Returns False, keeping
-    nothing, when the files cannot be linked (another file system)."""
+    """Keep `outputs` (and the `log`) as hard links in `entry`, with their
+    sizes and modification times, replacing every other entry of the same
+    step and image. Returns False, keeping nothing, when the files cannot
+    be linked (another file system)."""
     parent = entry.parent
     temporary = parent / f".{entry.name}.{os.getpid()}.part"
     shutil.rmtree(temporary, ignore_errors=True)
@@ -131,6 +144,7 @@ def store(entry, outputs, log):
             os.link(path, temporary / str(index))
         if log and Path(log).is_file():
             os.link(log, temporary / LOG_NAME)
+        (temporary / IDENTITY_NAME).write_text(json.dumps(identities(outputs)), encoding="utf-8")
     except OSError:
         shutil.rmtree(temporary, ignore_errors=True)
         return False
@@ -163,12 +177,15 @@ def run_chain(jobs, cache_root, image_id, fingerprint=None):
     previous = None
     computed = []
     for function, input, output, params, log in jobs:
-        step = function.__module__.rsplit(".", 1)[-1]
+        step = step_name(function)
         raw = [path for path in input if str(path) not in written]
         key = step_key(step, dict(params.items()), raw, previous, fingerprint)
         entry = entry_folder(cache_root, step, image_id, key)
         log_path = log[0] if len(log) else None
         if not restore(entry, list(output), log_path):
+            if log_path:
+                # the log may be a link into the last entry: write a new file
+                Path(log_path).unlink(missing_ok=True)
             function(input, output, params, log)
             store(entry, list(output), log_path)
             computed.append(step)

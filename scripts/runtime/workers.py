@@ -325,10 +325,10 @@ def _receive(stream):
 
 def _answer_for(error):
     """What a worker sends back for a job that raised `error`: the error
-    itself when it pickles (a StepError names the file and the problem),
-    else a StepError with its type, message and traceback."""
+    itself when it pickles and unpickles (a StepError names the file and
+    the problem), else a StepError with its type, message and traceback."""
     try:
-        pickle.dumps(error)
+        pickle.loads(pickle.dumps(error))
         return error
     except Exception:  # noqa: BLE001 - any unpicklable exception
         text = "".join(traceback.format_exception(error))

@@ -7,7 +7,7 @@ table, so the counts rule never re-reads a TIFF) and, with measurements on,
 ``results/objects/<image>.csv`` (one row per object, :mod:`scripts.tables.objects`).
 
 With ``label.declump.enabled`` touching objects are split
-(:func:`scripts.declump.split_touching`, lengths scaled by the expected
+(:func:`scripts.algorithms.declump.split_touching`, lengths scaled by the expected
 diameter of the threshold step's JSON), so that every object has one label.
 With ``qc.enabled`` the JSON row gets ``qc``, the reasons to check the image
 by eye (:func:`quality_flags`), which results/counts.csv carries.

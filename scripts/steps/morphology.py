@@ -3,7 +3,7 @@
 Snakemake rule: ``morphology``, config keys ``morphology`` and ``cleanup``.
 Output: ``results/morphology/<image>.tif`` (uint8 mask, 0 or 255).
 
-With ``cleanup`` on, the operations are followed by :func:`scripts.cleanup.cleanup`
+With ``cleanup`` on, the operations are followed by :func:`scripts.algorithms.cleanup.cleanup`
 (fill holes, size range, border), areas converted to pixels with the
 expected diameter and the pixel size (:func:`scripts.units.cleanup_px`).
 
@@ -92,11 +92,11 @@ def apply_sequence(mask, steps=TUTORIAL_STEPS, connectivity=1):
     return result
 
 
-def clean(mask, settings, diameter_px=None, pixel_um=None):
-    """:func:`scripts.cleanup.cleanup` of a boolean mask with the ``cleanup``
+def clean(mask, settings, diameter_px=None, pixel_area_um=None):
+    """:func:`scripts.algorithms.cleanup.cleanup` of a boolean mask with the ``cleanup``
     config `settings` (plus ``connectivity``, the label step's), areas
     converted to pixels (:func:`scripts.units.cleanup_px`)."""
-    kwargs = units.cleanup_px(settings, diameter_px, pixel_um, mask.ndim)
+    kwargs = units.cleanup_px(settings, diameter_px, pixel_area_um, mask.ndim)
     return cleanup(mask, connectivity=settings["connectivity"], **kwargs)
 
 

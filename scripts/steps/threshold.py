@@ -45,11 +45,11 @@ HISTOGRAM_METHODS = ("otsu", "yen", "isodata", "minimum")
 
 
 def compute_threshold(image, method="otsu", value=None):
-    """Global threshold of a grayscale image.
+    """Global threshold of a grayscale image or volume.
 
     Parameters
     ----------
-    image : ndarray, shape (Y, X), integer or float
+    image : ndarray, shape (Y, X) or (Z, Y, X), integer or float
     method : str
         A key of :data:`METHODS`, or ``"manual"`` to use `value`.
     value : float or None

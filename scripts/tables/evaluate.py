@@ -401,7 +401,10 @@ def run(input, output, params, log):
         counts = {}
         if input.counts:
             with open(input.counts[0], newline="", encoding="utf-8") as handle:
-                counts = truth_counts(csv.DictReader(handle), found)
+                try:
+                    counts = truth_counts(csv.DictReader(handle), found)
+                except ValueError as error:
+                    raise ValueError(f"{input.counts[0]}: {error}") from None
         truth_files = set(input.truth_labels)
         predicted = {Path(path).stem: path for path in input.labels}
         records = []

@@ -1,6 +1,6 @@
 # What the workflow is: its configuration, its images, the files it makes
 # (targets) and the input functions of the rules. The code that does the
-# work is in scripts/ (README, "Design", maps every output to its code).
+# work is in scripts/ (README, "What it does", maps every output to its code).
 import os
 import sys
 
@@ -115,6 +115,11 @@ RESOURCES = JobResources(
 MEASURE = config["measure"]["enabled"]
 CHANNELS = bool(config["measure"]["channels"])
 WELLS = any(image.well for image in IMAGES.values())
+# The report's landing text (workflow/report/workflow.rst) sees only the
+# config: it is told whether the run has wells (a screen's file names, a
+# sample sheet's well column, an OME-Zarr plate).
+if INVOCATION is not None and INVOCATION.reports:
+    config["report"] = {**config["report"], "has_wells": WELLS}
 LABEL_OBJECTS = {"objects": "results/objects/{image}.csv"} if MEASURE else {}
 EVALUATE = evaluates(config)
 # The channels measured in every object of each image, worked out (and a
