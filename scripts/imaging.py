@@ -144,7 +144,9 @@ class ImageData:
     notes: tuple = ()
 
 
-def _unit_factor(unit):
+def unit_factor(unit):
+    """Micrometres per `unit` (a length unit as files write it: "µm",
+    "micron", "\\u00b5m", " nm "...), or None for an unknown unit."""
     return UNIT_IN_UM.get(str(unit).strip().lower().replace("\\u00b5", "µ"))
 
 
@@ -159,7 +161,7 @@ def _ome_metadata(tif):
 
     def size(axis):
         value = pixels.get(f"PhysicalSize{axis}")
-        factor = _unit_factor(pixels.get(f"PhysicalSize{axis}Unit", "µm"))
+        factor = unit_factor(pixels.get(f"PhysicalSize{axis}Unit", "µm"))
         return None if value is None or factor is None else float(value) * factor
 
     names = [el.get("Name") or "" for el in pixels if el.tag.endswith("}Channel")]
@@ -174,7 +176,7 @@ def _tiff_calibration(tif):
         return ome
     ij = tif.imagej_metadata or {}
     page = tif.pages.first
-    factor = _unit_factor(ij["unit"]) if "unit" in ij else None
+    factor = unit_factor(ij["unit"]) if "unit" in ij else None
     unit_tag = page.tags.get("ResolutionUnit")
     if factor is None and unit_tag is not None and int(unit_tag.value) == 3:
         factor = 1e4  # centimetre; inches mean "72 dpi", not a microscope
@@ -251,7 +253,7 @@ def _channel_index(path, count, channel, names):
     return channel, note
 
 
-def _tiff_pixels(path, tif, channel, volume, max_pixels):
+def _tiff_pixels(path, tif, channel, max_pixels):
     """Pixels of the first series with only Z (if any), Y, X and RGB axes left.
 
     The axes are checked from the header before any pixel is read."""
@@ -389,7 +391,7 @@ def open_image(path, *, channel=None, volume="refuse", max_pixels=DEFAULT_MAX_PI
     try:
         if path.suffix.lower() in TIFF_SUFFIXES:
             with tifffile.TiffFile(path) as tif:
-                pixels, notes = _tiff_pixels(path, tif, channel, volume, max_pixels)
+                pixels, notes = _tiff_pixels(path, tif, channel, max_pixels)
                 calibration = _tiff_calibration(tif)
         else:
             with Image.open(path) as probe:

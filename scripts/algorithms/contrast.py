@@ -36,15 +36,26 @@ def intensity_range(image, percentiles=None):
     return float(values[0]), float(values[1])
 
 
-def rescale(image, percentiles=None):
+def rescale(image, percentiles=None, in_range=None):
     """Stretch `image` so that its intensity range fills the dtype's range.
 
-    Returns an array of the same shape and dtype; see
+    Parameters
+    ----------
+    image : ndarray, any shape, integer or float
+    percentiles : (float, float) or None
+        See :func:`intensity_range`.
+    in_range : (float, float) or None
+        :func:`intensity_range` of `image` when the caller has it already.
+
+    Returns
+    -------
+    ndarray, the shape and dtype of `image`; see
     ``skimage.exposure.rescale_intensity`` for the arithmetic (values are
     truncated towards zero, as the tutorial shows: uint8
     ``[2, 40, 100, 205, 250]`` becomes ``[0, 39, 100, 208, 255]``).
     """
-    in_range = intensity_range(image, percentiles)
+    if in_range is None:
+        in_range = intensity_range(image, percentiles)
     if image.dtype == np.uint8:
         table = exposure.rescale_intensity(
             np.arange(256, dtype=np.uint8), in_range=in_range

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from scripts.formats import assemble, pick_scene, reading, require, spacing_um
-from scripts.imaging import DEFAULT_MAX_PIXELS, UNIT_IN_UM, Calibration, ImageReadError
+from scripts.imaging import DEFAULT_MAX_PIXELS, Calibration, ImageReadError, unit_factor
 
 KIND = "LIF"
 #: LIF DimID -> dimension (liffile's codes).
@@ -46,7 +46,7 @@ def _steps_um(image):
     for element in image.xml_element.findall(f"{DESCRIPTION}/Dimensions/DimensionDescription"):
         axis = DIMENSION_IDS.get(int(element.get("DimID", 0)))
         count = int(element.get("NumberOfElements", 1))
-        factor = UNIT_IN_UM.get(element.get("Unit", "").strip().lower())
+        factor = unit_factor(element.get("Unit", ""))
         if axis in ("X", "Z") and count > 1 and factor is not None:
             steps[axis] = spacing_um(float(element.get("Length", 0)) / (count - 1), factor)
     return steps

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from scripts.formats import assemble, pick_scene, reading, require, spacing_um
-from scripts.imaging import DEFAULT_MAX_PIXELS, FOLDER_MODE, UNIT_IN_UM, Calibration, ImageReadError
+from scripts.imaging import DEFAULT_MAX_PIXELS, FOLDER_MODE, Calibration, ImageReadError, unit_factor
 
 KIND = "OME-Zarr"
 #: NGFF axis name -> the workflow's dimension letter.
@@ -207,7 +207,7 @@ def read(path, scene=None, channel=None, volume="refuse", max_pixels=DEFAULT_MAX
         scale = _scale(multiscale, levels[0], len(names))
         step = {}
         for axis, unit, value in zip(names, units, scale):
-            factor = UNIT_IN_UM.get(str(unit).lower()) if unit else None
+            factor = unit_factor(unit) if unit else None
             if axis in ("x", "z") and factor is not None:
                 step[axis] = spacing_um(value, factor)
         if "x" not in step:

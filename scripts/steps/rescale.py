@@ -25,7 +25,7 @@ def run(input, output, params, log):
         note(f"stretching [{low}, {high}] to the full {rgb.dtype} range")
         write_tiff(
             output.rgb,
-            rescale(rgb, settings["percentiles"]),
+            rescale(rgb, in_range=(low, high)),
             provenance("rescale", settings, params.source),
             calibration=calibration,
             compression=params.compression,
