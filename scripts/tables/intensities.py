@@ -27,8 +27,9 @@ def intensity_columns(name):
 
 def expand_all(channel, segmented):
     """Channel specs of ``all`` in one file: every channel but `segmented`
-    (the config's ``channel``: an index or a name)."""
-    names = list_channels(channel["path"])
+    (the config's ``channel``: an index or a name), of the scene
+    ``channel["reading"]`` reads."""
+    names = list_channels(channel["path"], scene=channel["reading"].get("scene"))
     specs = []
     for index, name in enumerate(names):
         if segmented in (index, name):
