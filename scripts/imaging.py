@@ -715,11 +715,34 @@ def write_text(path, text):
         tmp.write_text(text, encoding="utf-8")
 
 
-def list_channels(path):
-    """The channels of a multichannel TIFF, in order: their names in the
-    OME metadata, or "" where it has none; ``[]`` for a file with one
-    channel (gray or RGB)."""
+def list_channels(path, scene=None):
+    """The channels of an image, in order: their names in the file, or ""
+    where it has none; ``[]`` for an image with one channel (gray or RGB).
+
+    Parameters
+    ----------
+    path : str or Path
+        A TIFF (names from OME metadata), PNG or JPEG file (always ``[]``),
+        or a file of :mod:`scripts.formats` (its ``channel_names``).
+    scene : int, str or None
+        As for :func:`open_image`: the scene of a file holding several.
+
+    Returns
+    -------
+    list of str
+        Index k is the channel ``open_image(path, channel=k)`` reads.
+
+    Raises
+    ------
+    ImageReadError
+        For an unreadable header, or a scene the file does not have.
+    """
     path = Path(path)
+    reader = formats.reader_for(path)
+    if reader is not None:
+        return reader.channel_names(path, scene=scene)
+    if scene not in (None, 0):
+        raise ImageReadError(path, f"holds one image; scene {scene!r} requested")
     if path.suffix.lower() not in TIFF_SUFFIXES:
         return []
     try:

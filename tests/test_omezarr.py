@@ -13,8 +13,19 @@ import warnings
 import numpy as np
 import pytest
 
+from scripts.config.discovery import Image
+from scripts.config.load import load_config
+from scripts.config.params import measured_channels, reading
 from scripts.formats import omezarr
-from scripts.imaging import Calibration, ImageReadError, decoded_megabytes, open_image
+from scripts.imaging import (
+    Calibration,
+    ImageReadError,
+    decoded_megabytes,
+    list_channels,
+    open_image,
+)
+from scripts.tables import intensities
+from tests.workflow_copy import ROOT
 
 pytest.importorskip("ome_zarr")
 zarr = pytest.importorskip("zarr")
@@ -109,6 +120,39 @@ def test_a_field_without_a_channel_lists_the_channels(plate):
     path, _ = plate
     with pytest.raises(ImageReadError, match=r"has 2 channels \(0='DAPI', 1='GFP'\)"):
         open_image(path / "B/2/0")
+
+
+def test_channel_names_of_a_field_are_its_omero_labels(plate, tmp_path):
+    path, fmt = plate
+    assert omezarr.channel_names(path / "B/2/0") == CHANNELS
+    assert list_channels(path, scene="B03_f1") == CHANNELS
+    assert list_channels(path / "B/3/1") == CHANNELS  # a field's folder has no suffix
+    with pytest.raises(ImageReadError, match="holds 4 fields"):
+        omezarr.channel_names(path)
+    unlabelled = zarr.open_group(str(tmp_path / "c.zarr"), mode="w", zarr_format=fmt.zarr_format)
+    write_image(field_pixels("B/2", 0), unlabelled, axes=["c", "y", "x"], scale_factors=(),
+                fmt=fmt)
+    assert omezarr.channel_names(tmp_path / "c.zarr") == ["", ""]
+    gray = omezarr.write_image(tmp_path / "gray.zarr", np.zeros((8, 8), np.uint8))
+    assert omezarr.channel_names(gray) == []
+
+
+@pytest.mark.parametrize(("segmented", "others"), [("DAPI", [("GFP", 1)]),
+                                                     (1, [("DAPI", 0)])])
+def test_all_channels_of_a_plate_field_but_the_segmented_one(plate, segmented, others):
+    path, _ = plate
+    config = load_config(
+        {"input": "x", "channel": segmented, "measure": {"channels": "all"}},
+        ROOT / "workflow" / "schemas" / "config.schema.yaml",
+    )
+    field = Image(str(path), scene=2, plate="plate", well="B03", field="0")
+    (spec,) = measured_channels(field, config, reading(config))
+    specs = intensities.expand_all(spec, config["channel"])
+    assert [(item["name"], item["reading"]["channel"]) for item in specs] == others
+    assert all(item["reading"]["scene"] == 2 for item in specs)
+    ((_, channel),) = others
+    np.testing.assert_array_equal(open_image(path, **specs[0]["reading"]).pixels,
+                                  field_pixels("B/3", 0)[channel])
 
 
 def test_decoded_size_is_the_full_resolution_level(plate):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from scripts.algorithms.measure import channel_intensities
 from scripts.config.discovery import Image
 from scripts.config.load import load_config
 from scripts.config.params import measured_channels, reading
+from scripts.imaging import write_tiff
 from scripts.report import figures
 from scripts.report import wells as report_wells
 from scripts.tables import intensities, objects, wells
@@ -82,6 +84,22 @@ def test_all_channels_of_a_multichannel_file_but_the_segmented_one(tmp_path):
     spec = {"all": True, "path": str(path), "reading": {"channel": "DAPI", "volume": "refuse", "max_pixels": 10**6}}
     expanded = intensities.expand_all(spec, "DAPI")
     assert [(item["name"], item["reading"]["channel"]) for item in expanded] == [("GFP", 1), ("c2", 2)]
+
+
+def test_all_on_a_gray_image_measures_nothing_but_keeps_its_objects(tmp_path):
+    from scripts.runtime.workers import Arguments
+
+    labels = np.zeros((6, 6), np.uint16)
+    labels[:2, :2], labels[4:, 4:] = 3, 7
+    label_path, gray = tmp_path / "labels.tif", tmp_path / "gray.tif"
+    write_tiff(label_path, labels, {"step": "label"})
+    tifffile.imwrite(gray, np.ones((6, 6), np.uint8))
+    reading = {"channel": None, "volume": "refuse", "max_pixels": 10**6}
+    params = SimpleNamespace(channels=[{"all": True, "path": str(gray), "reading": reading}],
+                             segmented=None, source=str(gray))
+    output = Arguments([], {"csv": str(tmp_path / "intensities.csv")})
+    intensities.run(Arguments([], {"labels": str(label_path)}), output, params, [str(tmp_path / "log")])
+    assert (tmp_path / "intensities.csv").read_text() == "label\n3\n7\n"
 
 
 def screen_config(**values):

@@ -8,16 +8,30 @@ are checked against each format's library read independently.
 
 from __future__ import annotations
 
+import csv
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+from scripts.config.discovery import Image
+from scripts.config.load import load_config
+from scripts.config.params import measured_channels, reading
 from scripts.formats import czi, lif, nd2
-from scripts.imaging import Calibration, ImageReadError, decoded_megabytes, open_image
+from scripts.imaging import (
+    Calibration,
+    ImageReadError,
+    decoded_megabytes,
+    list_channels,
+    open_image,
+    write_tiff,
+)
+from scripts.tables import intensities
 from tests.lif_writer import Series, write_lif
+from tests.workflow_copy import ROOT
 
 DATA = Path(__file__).parent / "data" / "formats"
 SCENES_CZI = DATA / "0T-4C-0Z-7pos.czi"
@@ -25,6 +39,8 @@ STACK_CZI = DATA / "0T-4C-5Z.czi"
 TIME_ND2 = DATA / "dims_z5t3c2y32x32.nd2"
 RGB_ND2 = DATA / "ND2_dims_rgb.nd2"
 CZI_CHANNELS = "0='AF647', 1='AF568', 2='AF488', 3='DAPI'"
+CZI_NAMES = ["AF647", "AF568", "AF488", "DAPI"]
+SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 
 pyczi = pytest.importorskip("pylibCZIrw.czi")
 nd2_library = pytest.importorskip("nd2")
@@ -154,6 +170,62 @@ def test_czi_decoded_size_is_one_scene_from_the_header():
     assert decoded_megabytes(SCENES_CZI, scene=1) == file_mb
 
 
+def test_czi_channel_names_of_a_scene_from_the_header(tmp_path):
+    assert czi.channel_names(SCENES_CZI, scene="P1") == CZI_NAMES
+    assert czi.channel_names(STACK_CZI) == CZI_NAMES
+    assert list_channels(SCENES_CZI, scene=6) == CZI_NAMES
+    two = write_czi(tmp_path / "two.czi", {(c, 0, 0, (0, 0)): np.zeros((4, 5), np.uint8)
+                                           for c in range(2)})
+    assert czi.channel_names(two) == ["Ch0", "Ch1"]
+    rgb = write_czi(tmp_path / "rgb.czi", {(0, 0, 0, (0, 0)): np.zeros((4, 5, 3), np.uint8)})
+    assert czi.channel_names(rgb) == []
+    with pytest.raises(ImageReadError, match=r"holds 7 scenes \(0='P5'"):
+        czi.channel_names(SCENES_CZI)
+    with pytest.raises(ImageReadError, match="has no scene named 'P9'"):
+        list_channels(SCENES_CZI, scene="P9")
+
+
+def expanded(path, scene, segmented):
+    """(column, channel index) of every spec ``measure.channels: all`` gives
+    for image `scene` of `path`, as the config and discovery make them."""
+    config = load_config({"input": "x", "channel": segmented, "measure": {"channels": "all"}},
+                         SCHEMA)
+    (spec,) = measured_channels(Image(str(path), scene=scene), config, reading(config))
+    assert spec["all"] and spec["reading"].get("scene") == scene
+    specs = intensities.expand_all(spec, config["channel"])
+    assert all(item["reading"].get("scene") == scene for item in specs)
+    return [(item["name"], item["reading"]["channel"]) for item in specs]
+
+
+@pytest.mark.parametrize("segmented", ["DAPI", 3])
+def test_czi_all_channels_but_the_segmented_one(segmented):
+    assert expanded(SCENES_CZI, 1, segmented) == [("AF647", 0), ("AF568", 1), ("AF488", 2)]
+    assert expanded(SCENES_CZI, 1, "AF568") == [("AF647", 0), ("AF488", 2), ("DAPI", 3)]
+
+
+def test_intensities_job_measures_every_other_channel_of_a_czi_scene(tmp_path):
+    planes = [czi_plane(SCENES_CZI, 4, c) for c in range(4)]
+    labels = np.zeros((32, 32), np.uint16)
+    labels[2:10, 3:12], labels[15:30, 20:31] = 1, 2
+    write_tiff(tmp_path / "labels.tif", labels, {"step": "label"})
+    spec = {"all": True, "path": str(SCENES_CZI),
+            "reading": {"channel": "DAPI", "volume": "refuse", "max_pixels": 10**6, "scene": 4}}
+    output = SimpleNamespace(csv=str(tmp_path / "intensities.csv"))
+    intensities.run(SimpleNamespace(labels=str(tmp_path / "labels.tif")), output,
+                    SimpleNamespace(channels=[spec], segmented="DAPI", source="scene P2"),
+                    [str(tmp_path / "intensities.log")])
+    with open(output.csv, encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["label"] + [column for name in CZI_NAMES[:3]
+                                         for column in intensities.intensity_columns(name)]
+    for row, label in zip(rows, (1, 2), strict=True):
+        assert int(row["label"]) == label
+        for name, plane in zip(CZI_NAMES[:3], planes):
+            assert float(row[f"{name}_mean_intensity"]) == pytest.approx(
+                plane[labels == label].mean())
+    assert "in 3 channels: AF647, AF568, AF488" in (tmp_path / "intensities.log").read_text()
+
+
 # ---------------------------------------------------------------------------
 # ND2
 # ---------------------------------------------------------------------------
@@ -194,6 +266,20 @@ def test_nd2_frame_index_follows_the_loops_of_a_multipoint_file():
     assert nd2.frame_index([{"Z": 0}, {"Z": 1}], {"T": 0, "P": 0, "Z": 1}) == 1
     with pytest.raises(ValueError, match="no frame"):
         nd2.frame_index(loops, {"T": 0, "P": 3, "Z": 0})
+
+
+def test_nd2_channel_names_from_the_header():
+    assert nd2.channel_names(TIME_ND2) == ["Widefield Green", "Widefield Red"]
+    assert list_channels(TIME_ND2, scene=0) == ["Widefield Green", "Widefield Red"]
+    assert nd2.channel_names(RGB_ND2) == []  # one channel, RGB: nothing to choose
+    with pytest.raises(ImageReadError, match="has no position 1; its positions: 0"):
+        nd2.channel_names(TIME_ND2, scene=1)
+
+
+def test_nd2_all_channels_but_the_segmented_one():
+    assert expanded(TIME_ND2, None, "Widefield Red") == [("Widefield Green", 0)]
+    assert expanded(TIME_ND2, None, 0) == [("Widefield Red", 1)]
+    assert expanded(RGB_ND2, None, "Brightfield") == []
 
 
 def test_nd2_decoded_size_from_the_header():
@@ -260,6 +346,23 @@ def test_lif_bad_channel_lists_the_lut_names(leica):
         f"{leica}: has no channel named 'Far red'; its channels: 0='Blue', 1='Gray'")
 
 
+def test_lif_channel_names_are_the_lut_names_of_the_series(leica, tmp_path):
+    assert lif.channel_names(leica, scene="stack") == ["Green", "Red"]
+    assert list_channels(leica, scene=1) == ["Blue", "Gray"]
+    assert lif.channel_names(leica, scene="time") == []  # no C dimension
+    unnamed = write_lif(tmp_path / "unnamed.lif", [Series("s", PLAIN, "CYX", ["", "Red"])])
+    assert lif.channel_names(unnamed) == ["", "Red"]
+    with pytest.raises(ImageReadError, match="holds 5 series"):
+        lif.channel_names(leica)
+
+
+def test_lif_all_channels_but_the_segmented_one(leica, tmp_path):
+    assert expanded(leica, 0, "Green") == [("Red", 1)]
+    assert expanded(leica, 1, 1) == [("Blue", 0)]
+    unnamed = write_lif(tmp_path / "unnamed.lif", [Series("s", PLAIN, "CYX", ["", "Red"])])
+    assert expanded(unnamed, None, "Red") == [("c0", 0)]
+
+
 def test_lif_decoded_size_from_the_header(leica):
     assert lif.header_shape(leica, scene="stack") == ((3, 2, 20, 24), 2)
     assert decoded_megabytes(leica, scene=0) == leica.stat().st_size / 1e6  # tiny file
@@ -279,6 +382,9 @@ def test_truncated_and_garbage_files_fail_in_one_line(tmp_path, leica, kind):
     garbage = tmp_path / f"garbage.{kind}"
     garbage.write_bytes(b"not an image at all\n" * 50)
     assert f"not a readable {label} file (" in one_line_error(garbage, scene=0, channel=0)
+    with pytest.raises(ImageReadError) as error:
+        list_channels(garbage, scene=0)
+    assert str(error.value).startswith(f"{garbage}: not a readable {label} file (")
     assert decoded_megabytes(cut) == cut.stat().st_size / 1e6  # never raises
 
 

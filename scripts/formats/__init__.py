@@ -9,6 +9,11 @@ One module per format, each with the same small interface:
 ``read(path, scene, channel, volume, max_pixels) -> scripts.imaging.ImageData``
     One scene's pixels as stored, the channel picked by index or name, Z
     handled by `volume` as for TIFF stacks, pixel size and z spacing in µm.
+``channel_names(path, scene) -> list of str``
+    The scene's channels in file order, from the header alone: each one's
+    name stored in the file, or "" where it stores none; ``[]`` for a scene
+    of one channel (gray or RGB). Index k of the list is the channel
+    ``read(..., channel=k)`` gives.
 ``header_shape(path, scene) -> (shape, itemsize)``
     Every plane of the scene (largest scene when `scene` is None) as a shape
     tuple (RGB samples last), for :func:`scripts.imaging.decoded_megabytes`.
@@ -162,6 +167,28 @@ def pick_scene(path, listed, scene, what="scenes"):
     if not 0 <= scene < len(listed):
         raise ImageReadError(path, f"has no {one} {scene}; its {what}: {describe(listed)}")
     return int(scene)
+
+
+def channel_list(names, count):
+    """What ``channel_names`` returns for a scene of `count` channels.
+
+    Parameters
+    ----------
+    names : list of str
+        Channel names stored in the file, in order ("" where unnamed); may
+        be shorter or longer than `count`.
+    count : int
+        Number of channels of the scene (its C dimension; 1 without one).
+
+    Returns
+    -------
+    list of str
+        `count` names, "" for those the file does not name; ``[]`` when
+        `count` is 1 (a gray or RGB scene: no channel to choose).
+    """
+    if count <= 1:
+        return []
+    return (list(names) + [""] * count)[:count]
 
 
 def spacing_um(value, unit_factor=1.0):

@@ -17,7 +17,7 @@ from xml.etree import ElementTree
 
 import numpy as np
 
-from scripts.formats import assemble, pick_scene, reading, require, spacing_um
+from scripts.formats import assemble, channel_list, pick_scene, reading, require, spacing_um
 from scripts.imaging import DEFAULT_MAX_PIXELS, Calibration, ImageReadError
 
 KIND = "CZI"
@@ -89,6 +89,23 @@ def scenes(path):
     """
     with reading(path, KIND), _open(path) as document:
         return _listed(document)
+
+
+def channel_names(path, scene=None):
+    """Names of the channels of `scene` in file order (header only).
+
+    The ``Name`` of each ``Information/Image/Dimensions/Channels/Channel``
+    ("" where ZEN stores none), one per index of the C dimension; ``[]``
+    for one channel (gray or RGB). Every scene of a CZI has the same
+    channels; `scene` must still be one of the file's (None for a file of
+    one scene), as for :func:`read`.
+    """
+    with reading(path, KIND), _open(path) as document:
+        pick_scene(path, _listed(document), scene, "scenes")
+        box = document.total_bounding_box_no_pyramid
+        count = box["C"][1] - box["C"][0] if "C" in box else 1
+        _, names, _, _ = _metadata(document)
+        return channel_list(names, count)
 
 
 def _geometry(path, document, scene_id):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scripts.formats import assemble, pick_scene, reading, require, spacing_um
+from scripts.formats import assemble, channel_list, pick_scene, reading, require, spacing_um
 from scripts.imaging import DEFAULT_MAX_PIXELS, Calibration, ImageReadError, unit_factor
 
 KIND = "LIF"
@@ -79,6 +79,15 @@ def _sizes(path, image):
             f"(dimensions {sizes}): XZ and other non-XY scans are not supported"
         )
     return sizes
+
+
+def channel_names(path, scene=None):
+    """LUT names of the channels of series `scene` in file order (header
+    only; "" where a channel has none); ``[]`` for one channel (gray or
+    RGB). `scene` as for :func:`read`."""
+    with reading(path, KIND), _open(path) as lif:
+        image = lif.images[pick_scene(path, _listed(lif), scene, "series")]
+        return channel_list(_channel_names(image), dict(image.sizes).get("C", 1))
 
 
 def header_shape(path, scene=None):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scripts.formats import assemble, pick_scene, reading, require, spacing_um
+from scripts.formats import assemble, channel_list, pick_scene, reading, require, spacing_um
 from scripts.imaging import DEFAULT_MAX_PIXELS, Calibration
 
 KIND = "ND2"
@@ -106,6 +106,18 @@ def _calibration(handle, sizes):
 def _channel_names(handle):
     channels = handle.metadata.channels if handle.metadata else None
     return [channel.channel.name or "" for channel in channels or ()]
+
+
+def channel_names(path, scene=None):
+    """Names of the channels of position `scene` in file order, from the
+    file's channel metadata ("" where NIS-Elements stores none); ``[]`` for
+    one channel (gray or RGB). Every position has the same channels;
+    `scene` must still be one of the file's (None for a file of one
+    position), as for :func:`read`. Header only."""
+    with reading(path, KIND), _open(path) as handle:
+        pick_scene(path, _listed(handle), scene, "positions")
+        count = scene_sizes(dict(handle.sizes)).get("C", 1)
+        return channel_list(_channel_names(handle), count)
 
 
 def header_shape(path, scene=None):

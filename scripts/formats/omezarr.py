@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scripts.formats import assemble, pick_scene, reading, require, spacing_um
+from scripts.formats import assemble, channel_list, pick_scene, reading, require, spacing_um
 from scripts.imaging import DEFAULT_MAX_PIXELS, FOLDER_MODE, Calibration, ImageReadError, unit_factor
 
 KIND = "OME-Zarr"
@@ -152,6 +152,25 @@ def _image(path, group_path):
     return multiscale, array, names, units, attributes
 
 
+def _labels(attributes):
+    """The ``omero`` channel labels of an image group ("" where unlabelled)."""
+    return [c.get("label") or "" for c in attributes.get("omero", {}).get("channels", [])]
+
+
+def channel_names(path, scene=None):
+    """``omero`` labels of the channels of `scene` in file order ("" where
+    a channel has none), one per index of the ``c`` axis; ``[]`` without a
+    ``c`` axis or with one channel. `scene` as for :func:`read`. Metadata
+    only."""
+    with reading(path, KIND):
+        what, images = _images(path)
+        listed = [(k, name) for k, (name, _) in enumerate(images)]
+        _, group_path = images[pick_scene(path, listed, scene, what)]
+        _, array, names, _, attributes = _image(path, group_path)
+        sizes = dict(zip(names, array.shape))
+        return channel_list(_labels(attributes), sizes.get("c", 1))
+
+
 def header_shape(path, scene=None):
     """(shape, itemsize) of the full-resolution level of `scene` (largest
     field when None)."""
@@ -212,7 +231,7 @@ def read(path, scene=None, channel=None, volume="refuse", max_pixels=DEFAULT_MAX
                 step[axis] = spacing_um(value, factor)
         if "x" not in step:
             notes.append("no length unit on axis x: pixel size unknown")
-        channels = [c.get("label") or "" for c in attributes.get("omero", {}).get("channels", [])]
+        channels = _labels(attributes)
 
         def plane(c, z):
             index = tuple(

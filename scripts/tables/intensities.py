@@ -13,6 +13,8 @@ averages it per well.
 
 from __future__ import annotations
 
+import numpy as np
+
 from scripts.algorithms.measure import INTENSITY_STATISTICS, channel_intensities, object_pixels
 from scripts.config.params import channel_column
 from scripts.imaging import list_channels, open_image, read_tiff, write_text
@@ -27,8 +29,9 @@ def intensity_columns(name):
 
 def expand_all(channel, segmented):
     """Channel specs of ``all`` in one file: every channel but `segmented`
-    (the config's ``channel``: an index or a name)."""
-    names = list_channels(channel["path"])
+    (the config's ``channel``: an index or a name), of the scene
+    ``channel["reading"]`` reads."""
+    names = list_channels(channel["path"], scene=channel["reading"].get("scene"))
     specs = []
     for index, name in enumerate(names):
         if segmented in (index, name):
@@ -78,7 +81,8 @@ def run(input, output, params, log):
                     f"the label image {labels.shape}"
                 )
             channels.append((spec["name"], pixels))
-        table = intensity_table(labels, channels) if channels else {"label": []}
+        # `all` on a file of one channel measures none: the objects stay listed
+        table = intensity_table(labels, channels) if channels else {"label": np.unique(labels[labels > 0])}
         write_text(output.csv, columns_text(table))
         note(f"{len(next(iter(table.values())))} objects in {len(channels)} channels: "
              f"{', '.join(name for name, _ in channels)}")
