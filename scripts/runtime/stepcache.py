@@ -37,7 +37,7 @@ from scripts.runtime.workers import step_name
 CACHE_FOLDER = Path(".snakemake") / "step-cache"
 #: Name of a kept log inside a cache entry.
 LOG_NAME = "log"
-#: Name of the sizes and modification times of the kept outputs.
+#: Name of the sizes and contents' sha256 of the kept outputs.
 IDENTITY_NAME = "identity.json"
 
 
@@ -100,9 +100,16 @@ def entry_folder(cache_root, step, image_id, key):
 
 
 def identities(paths):
-    """``[size, mtime in ns]`` of each file: a kept file changed in place
-    (the cache holds hard links to the results) no longer matches."""
-    return [[status.st_size, status.st_mtime_ns] for status in map(os.stat, paths)]
+    """``[size in bytes, sha256 of the contents]`` of each file: a kept file
+    changed in place (the cache holds hard links to the results) no longer
+    matches. Not the modification time: Snakemake touches every output
+    after its job, so the kept links' times always change."""
+    identity = []
+    for path in paths:
+        with open(path, "rb") as handle:
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+        identity.append([os.path.getsize(path), digest])
+    return identity
 
 
 def restore(entry, outputs, log):
@@ -132,7 +139,7 @@ def restore(entry, outputs, log):
 
 def store(entry, outputs, log):
     """Keep `outputs` (and the `log`) as hard links in `entry`, with their
-    sizes and modification times, replacing every other entry of the same
+    sizes and contents' hashes, replacing every other entry of the same
     step and image. Returns False, keeping nothing, when the files cannot
     be linked (another file system)."""
     parent = entry.parent
