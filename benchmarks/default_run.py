@@ -2,6 +2,7 @@
 
     python benchmarks/default_run.py --n 1000
     python benchmarks/default_run.py --n 10000 --skip-rescale
+    python benchmarks/default_run.py --n 10000 --rescale-only
 
 On N seeded 512x512 images (benchmarks/out/n<N>/images, git-ignored), all
 in one benchmark run so that the ratios compare like with like:
@@ -45,6 +46,9 @@ sys.path.insert(0, str(ROOT))
 
 #: The report's figures are drawn for this many images by default.
 FIGURES = 24
+STEPS = ("threshold", "morphology", "label", "colorize", "rescale")
+#: The late-step change, appended to the workflow's config.
+RESCALE_CHANGE = "\nrescale: {percentiles: [0.5, 99.5]}\n"
 
 
 def images_for(count):
@@ -114,6 +118,8 @@ def loop(project, only_rescale=False):
     """The default run's work in this process, in `project`'s folder."""
     sys.path.insert(0, str(project))
     os.chdir(project)
+    import yaml
+
     from scripts.config.discovery import discover_images
     from scripts.config.load import load_config
     from scripts.config.params import reading, rule_params
@@ -126,24 +132,23 @@ def loop(project, only_rescale=False):
     from scripts.steps import colorize, label, morphology, rescale, threshold
     from scripts.tables import counts, objects
 
-    import yaml
-
     config = load_config(
-        yaml.safe_load(open("config/config.yaml")), "workflow/schemas/config.schema.yaml"
+        yaml.safe_load(Path("config/config.yaml").read_text()), "workflow/schemas/config.schema.yaml"
     )
     images = discover_images(config)
     params = rule_params(config)
     base_reading = reading(config)
     keep_written_tiffs(KEEP_WRITTEN_BYTES)
 
-    def files(step, image, *names):
-        return [f"results/{step}/{image}.{name}" for name in names]
-
     for image_id, image in images.items():
         source = image.path
         read = image.reading(base_reading)
-        r = lambda step, ext="tif": f"results/{step}/{image_id}.{ext}"  # noqa: E731
-        log = lambda step: Named([f"logs/{step}/{image_id}.log"])  # noqa: E731
+        def r(step, ext="tif", image_id=image_id):
+            return f"results/{step}/{image_id}.{ext}"
+
+        def log(step, image_id=image_id):
+            return Named([f"logs/{step}/{image_id}.log"])
+
         if only_rescale:
             rescale.run(Named(rgb=r("colorize")), Named([r("rescale")], rgb=r("rescale")),
                         Named(**params["rescale"], source=source), log("rescale"))
@@ -180,11 +185,10 @@ def loop(project, only_rescale=False):
         )
     if only_rescale:
         return
-    steps = ("threshold", "morphology", "label", "colorize", "rescale")
     for image_id in sorted(images)[:FIGURES]:
         source = images[image_id].path
         report_image.run(
-            Named(image=source, steps=[f"results/{s}/{image_id}.tif" for s in steps]),
+            Named(image=source, steps=[f"results/{s}/{image_id}.tif" for s in STEPS]),
             Named(**{kind: f"results/report/{kind if kind != 'histogram' else 'histograms'}/{image_id}.png"
                      for kind in ("steps", "outlines", "histogram")}),
             Named(**params["report_image"], reading=images[image_id].reading(base_reading),
@@ -217,10 +221,17 @@ def main(argv=None):
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--skip-rescale", action="store_true", help="leave out the late-step change")
     parser.add_argument("--loop", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--rescale-only", action="store_true",
+        help="only the late-step change, in the folders of an earlier run of --n images",
+    )
     parser.add_argument("--only-rescale", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.loop:
         loop(Path(args.loop), args.only_rescale)
+        return
+    if args.rescale_only:
+        rescale_only(args.n)
         return
 
     images = images_for(args.n)
@@ -256,18 +267,54 @@ def main(argv=None):
     quiet_lines = len(timed(snakemake("--cores", "2", "-q"), workflow.root)[2].splitlines())
 
     if not args.skip_rescale:
-        figures["rescale alone (loop)"] = timed(
-            [sys.executable, __file__, "--loop", str(loop_project.root), "--only-rescale"], ROOT
-        )[:2]
-        config = workflow.root / "config" / "config.yaml"
-        config.write_text(config.read_text() + "\nrescale: {percentiles: [0.5, 99.5]}\n")
-        figures["rescale change"] = timed(snakemake("--cores", "2"), workflow.root)[:2]
+        figures.update(rescale_change(workflow.root, loop_project.root))
+    report(args.n, figures, identical, quiet_lines)
 
-    (OUT / f"default_n{args.n}.json").write_text(json.dumps({k: v for k, v in figures.items()}, indent=1))
-    loop_wall = figures["loop"][0]
-    print(f"{args.n} images of 512x512, 2 cores, the default configuration "
+
+def rescale_change(workflow, loop_project):
+    """Times of changing ``rescale.percentiles`` in an up-to-date `workflow`
+    folder and of the loop recomputing rescale alone, and how many of the
+    earlier steps' files came back from the step cache (the same inode)."""
+    figures = {}
+    figures["rescale alone (loop)"] = timed(
+        [sys.executable, __file__, "--loop", str(loop_project), "--only-rescale"], ROOT
+    )[:2]
+    config = workflow / "config" / "config.yaml"
+    config.write_text(config.read_text() + RESCALE_CHANGE)
+    earlier = [p for step in STEPS[:4] for p in (workflow / "results" / step).iterdir()]
+    before = {path: path.stat().st_ino for path in earlier}
+    figures["rescale change"] = timed(snakemake("--cores", "2"), workflow)[:2]
+    figures["earlier files kept"] = (
+        sum(path.exists() and path.stat().st_ino == inode for path, inode in before.items()),
+        len(before),
+    )
+    return figures
+
+
+def rescale_only(count):
+    """Only the late-step change, in the folders of an earlier full run of
+    `count` images: the workflow is first brought up to date with the
+    default settings (the step cache refilled), then the change is timed.
+    The other figures are those of the earlier run."""
+    work = OUT / f"default_n{count}"
+    workflow, loop_project = work / "workflow", work / "loop"
+    if not (workflow / "results").is_dir() or not (loop_project / "results").is_dir():
+        raise SystemExit(f"no earlier run of {count} images in {work}: run without --rescale-only first")
+    config = workflow / "config" / "config.yaml"
+    config.write_text(config.read_text().replace(RESCALE_CHANGE, ""))
+    timed(snakemake("--cores", "2", "-q"), workflow)
+    figures = json.loads((OUT / f"default_n{count}.json").read_text())
+    figures.update(rescale_change(workflow, loop_project))
+    report(count, figures, None, None)
+
+
+def report(count, figures, identical, quiet_lines):
+    """Write the raw figures to benchmarks/out and print the table."""
+    (OUT / f"default_n{count}.json").write_text(json.dumps(figures, indent=1))
+    print(f"{count} images of 512x512, 2 cores, the default configuration "
           f"(Snakemake start-up {figures['snakemake start-up s']:.1f} s)")
-    print(f"files of the workflow and the loop byte-identical: {identical}")
+    if identical is not None:
+        print(f"files of the workflow and the loop byte-identical: {identical}")
     print("| run | wall s | CPU s | ratio | against |\n|---|---:|---:|---:|---|")
     rows = [
         ("loop, one process", "loop", None, ""),
@@ -287,7 +334,11 @@ def main(argv=None):
         wall, cpu = figures[key]
         ratio = f"{wall / figures[against][0]:.2f}" if against else ""
         print(f"| {name} | {wall:.1f} | {cpu:.1f} | {ratio} | {what} |")
-    print(f"`snakemake --cores 2 -q` (no-op) printed {quiet_lines} lines; loop alone {loop_wall:.1f} s")
+    if "earlier files kept" in figures:
+        kept, total = figures["earlier files kept"]
+        print(f"after the rescale change, earlier steps' files kept (same inode): {kept} of {total}")
+    if quiet_lines is not None:
+        print(f"`snakemake --cores 2 -q` (no-op) printed {quiet_lines} lines")
 
 
 if __name__ == "__main__":
