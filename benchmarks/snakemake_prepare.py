@@ -4,7 +4,7 @@ of its inputs (the minimal reproduction of benchmarks/snakemake_prepare/).
     python benchmarks/snakemake_prepare.py --n 1000 2000 4000 8000
 
 For each N: N jobs each make one file from one input, and rule all asks for
-the N files. After a first run, one input is changed and the rerun (one job,
+the N files. With every file up to date, one input is changed and the rerun (one job,
 then rule all) runs under cProfile. Prints the rerun's wall time and the
 time spent in ``Job.is_pipe_or_service_input`` (called once per input of
 each job Snakemake prepares, and looping over every job the prepared job
@@ -28,22 +28,26 @@ FLAGS = ["--cores", "1", "--force-use-threads", "--quiet", "--max-jobs-per-times
 
 
 def prepared_folder(count):
-    """A folder with `count` inputs, run once so that everything is up to date."""
+    """A folder with `count` inputs and their outputs, written newer, so that
+    everything is up to date without a first run (Snakemake takes files
+    without metadata by their times)."""
     folder = OUT / f"n{count}"
     shutil.rmtree(folder, ignore_errors=True)
-    (folder / "in").mkdir(parents=True)
-    for index in range(count):
-        (folder / "in" / f"{index}.txt").touch()
+    for kind in ("in", "out"):
+        (folder / kind).mkdir(parents=True)
+        for index in range(count):
+            (folder / kind / f"{index}.txt").touch()
+        time.sleep(0.05)
     shutil.copy(SNAKEFILE, folder / "Snakefile")
     command = [sys.executable, "-m", "snakemake", *FLAGS, "--config", f"count={count}"]
-    subprocess.run(command, cwd=folder, check=True, capture_output=True)
     return folder, command
 
 
 def profiled_rerun(folder, command):
     """(wall s, s in is_pipe_or_service_input, its calls) of a rerun after
     changing one input, under cProfile."""
-    (folder / "in" / "0.txt").write_text(str(time.time()))  # new contents: Snakemake 9 skips a touched small file whose checksum is unchanged
+    # New contents: Snakemake 9 skips a touched small file whose checksum is unchanged.
+    (folder / "in" / "0.txt").write_text(str(time.time()))
     profile = folder / "rerun.prof"
     started = time.perf_counter()
     subprocess.run(
