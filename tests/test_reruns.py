@@ -83,6 +83,11 @@ def rewritten(before, after):
     return {path for path in after if before.get(path) != after[path]} - RECORDS_OF_EVERY_RUN
 
 
+def without_records(files):
+    """`files` (by path under results/) without the records every run writes."""
+    return {path: value for path, value in files.items() if path not in RECORDS_OF_EVERY_RUN}
+
+
 def edit_config(project, **changes):
     path = project.root / "config" / "config.yaml"
     config = yaml.safe_load(path.read_text())
@@ -223,6 +228,31 @@ def test_fused_steps_a_lost_cache_only_costs_time(finished_fused):
     assert {k: v for k, v in after.items() if k.split("/")[0] in PER_IMAGE[:4]} == {
         k: v for k, v in reference.items() if k.split("/")[0] in PER_IMAGE[:4]
     }
+
+
+@pytest.mark.parametrize("fuse_steps", [True, False], ids=["fused", "job per step"])
+def test_a_deleted_intermediate_tiff_comes_back(tmp_path, fuse_steps):
+    """Every step's TIFF is a target: deleting one (of a step no later job
+    reads back as a whole, like morphology's or colorize's in a fused run)
+    makes its image's job run again and brings the same bytes back."""
+    project = copy_project(tmp_path / "project")
+    edit_config(project, fuse_steps=fuse_steps)
+    project.snakemake("--cores", "2")
+    reference = project.hashes()
+    deleted = ["threshold/nuclei_8bit.tif", "morphology/four_cells.tif", "colorize/nuclei_16bit.tif"]
+    for path in deleted:
+        (project.root / "results" / path).unlink()
+    planned = project.planned_jobs()
+    if fuse_steps:
+        assert planned["fused_steps"] == 3
+    else:
+        # each deleted file's step and the later steps of its image
+        assert {rule: planned.get(rule, 0) for rule in PER_IMAGE} == {
+            "threshold": 1, "morphology": 2, "label": 2, "colorize": 3, "rescale": 3
+        }
+    project.snakemake("--cores", "2")
+    assert without_records(project.hashes()) == without_records(reference)
+    assert project.planned_jobs() == {}
 
 
 def test_switching_job_processes_reruns_nothing(finished):

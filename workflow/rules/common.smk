@@ -144,16 +144,15 @@ wildcard_constraints:
 # Targets
 # --------------------------------------------------------------------------
 def final_outputs():
-    """The targets of the workflow: each image's last step (the jobs that
-    make it make every earlier step's files too), the tables, and what the
-    report shows (report.smk). With on_unreadable: skip, an input function
-    giving those of the readable images and skipped.csv.
+    """The targets of the workflow: every step TIFF per image, the tables,
+    and what the report shows (report.smk). With on_unreadable: skip, an
+    input function giving those of the readable images and skipped.csv.
 
-    One file per image, not every step's: Snakemake 9 prepares a job by
-    looking each input up in every job it depends on (Job.prepare,
-    is_pipe_or_service_input), so rule all's cost grows with its inputs
-    times the images: 29 s of a 93 s rerun at 10,000 images with the five
-    TIFFs each (benchmarks/README.md)."""
+    Every step's TIFF, not only the last: Snakemake makes again only the
+    missing files some job asks for, so a deleted intermediate comes back
+    only as a target. The price: Snakemake 9 prepares rule all in
+    O(inputs x images), 29 s of a 93 s rerun at 10,000 images
+    (benchmarks/README.md)."""
     if SKIP_UNREADABLE:
         return [lambda wildcards: outputs_of(processed_images(), skip=True)]
     return outputs_of(IMAGES)
@@ -161,7 +160,7 @@ def final_outputs():
 
 def outputs_of(images, skip=False):
     """final_outputs() for the image ids `images`."""
-    tiffs = expand("results/{step}/{image}.tif", step=STEPS[-1], image=images)
+    tiffs = expand("results/{step}/{image}.tif", step=STEPS, image=images)
     if config["output_format"] == "ome-zarr":
         tiffs += expand("results/ome-zarr/{image}.zarr", image=images)
     skipped = ["results/skipped.csv"] if skip else []
