@@ -46,7 +46,6 @@ sys.path.insert(0, str(ROOT))
 
 #: The report's figures are drawn for this many images by default.
 FIGURES = 24
-STEPS = ("threshold", "morphology", "label", "colorize", "rescale")
 #: The late-step change, appended to the workflow's config.
 RESCALE_CHANGE = "\nrescale: {percentiles: [0.5, 99.5]}\n"
 
@@ -114,7 +113,7 @@ class Named(list):
         self.__dict__.update(names)
 
 
-def loop(project, only_rescale=False):
+def loop(project, rescale_alone=False):
     """The default run's work in this process, in `project`'s folder."""
     sys.path.insert(0, str(project))
     os.chdir(project)
@@ -129,7 +128,7 @@ def loop(project, only_rescale=False):
     from scripts.report import parameters as report_parameters
     from scripts.report.parameters import software_versions
     from scripts.runtime.workers import KEEP_WRITTEN_BYTES
-    from scripts.steps import colorize, label, morphology, rescale, threshold
+    from scripts.steps import STEPS, colorize, label, morphology, rescale, threshold
     from scripts.tables import counts, objects
 
     config = load_config(
@@ -149,7 +148,7 @@ def loop(project, only_rescale=False):
         def log(step, image_id=image_id):
             return Named([f"logs/{step}/{image_id}.log"])
 
-        if only_rescale:
+        if rescale_alone:
             rescale.run(Named(rgb=r("colorize")), Named([r("rescale")], rgb=r("rescale")),
                         Named(**params["rescale"], source=source), log("rescale"))
             continue
@@ -183,7 +182,7 @@ def loop(project, only_rescale=False):
             Named(**params["rescale"], source=source),
             log("rescale"),
         )
-    if only_rescale:
+    if rescale_alone:
         return
     for image_id in sorted(images)[:FIGURES]:
         source = images[image_id].path
@@ -225,10 +224,10 @@ def main(argv=None):
         "--rescale-only", action="store_true",
         help="only the late-step change, in the folders of an earlier run of --n images",
     )
-    parser.add_argument("--only-rescale", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--rescale-alone", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.loop:
-        loop(Path(args.loop), args.only_rescale)
+        loop(Path(args.loop), args.rescale_alone)
         return
     if args.rescale_only:
         rescale_only(args.n)
@@ -275,13 +274,15 @@ def rescale_change(workflow, loop_project):
     """Times of changing ``rescale.percentiles`` in an up-to-date `workflow`
     folder and of the loop recomputing rescale alone, and how many of the
     earlier steps' files came back from the step cache (the same inode)."""
+    from scripts.steps import STEPS
+
     figures = {}
     figures["rescale alone (loop)"] = timed(
-        [sys.executable, __file__, "--loop", str(loop_project), "--only-rescale"], ROOT
+        [sys.executable, __file__, "--loop", str(loop_project), "--rescale-alone"], ROOT
     )[:2]
     config = workflow / "config" / "config.yaml"
     config.write_text(config.read_text() + RESCALE_CHANGE)
-    earlier = [p for step in STEPS[:4] for p in (workflow / "results" / step).iterdir()]
+    earlier = [p for step in STEPS[:-1] for p in (workflow / "results" / step).iterdir()]
     before = {path: path.stat().st_ino for path in earlier}
     figures["rescale change"] = timed(snakemake("--cores", "2"), workflow)[:2]
     figures["earlier files kept"] = (
