@@ -78,8 +78,9 @@ RECORDS_OF_EVERY_RUN = {"config.yaml", "run.yaml"}
 
 
 def rewritten(before, after):
-    """Outputs under results/ written again (the records every run writes,
-    results/config.yaml and run.yaml, left out)."""
+    """Outputs under results/ written again: a new modification time (from
+    ``mtimes()``) or a new file (a new inode, from ``inodes()``). The
+    records every run writes, results/config.yaml and run.yaml, are left out."""
     return {path for path in after if before.get(path) != after[path]} - RECORDS_OF_EVERY_RUN
 
 
@@ -174,12 +175,6 @@ def finished_fused(tmp_path):
     return project
 
 
-def recomputed(before, after):
-    """Outputs under results/ that are new files (a new inode), the records
-    every run writes left out."""
-    return {path for path in after if before.get(path) != after[path]} - RECORDS_OF_EVERY_RUN
-
-
 def test_fused_steps_touching_one_input_reruns_only_that_image(finished_fused):
     os.utime(finished_fused.root / "example" / "images" / "nuclei_8bit.tif")
     expected = {"fused_steps": 1, "counts": 1, "objects": 1, "all": 1}
@@ -187,7 +182,7 @@ def test_fused_steps_touching_one_input_reruns_only_that_image(finished_fused):
     assert finished_fused.planned_jobs() == expected
     before = finished_fused.inodes()
     finished_fused.snakemake("--cores", "2")
-    assert recomputed(before, finished_fused.inodes()) == outputs_of("nuclei_8bit") | TABLES | COUNTS_REPORT
+    assert rewritten(before, finished_fused.inodes()) == outputs_of("nuclei_8bit") | TABLES | COUNTS_REPORT
 
 
 @pytest.mark.parametrize(("change", "rerun_steps", "counts_reruns"), CHANGES, ids=CHANGE_IDS)
@@ -204,7 +199,7 @@ def test_fused_steps_a_change_recomputes_that_step_and_later_ones(
     assert finished_fused.planned_jobs() == expected
     before = finished_fused.inodes()
     finished_fused.snakemake("--cores", "2")
-    changed = recomputed(before, finished_fused.inodes())
+    changed = rewritten(before, finished_fused.inodes())
     steps = set().union(*(outputs_of(i, rerun_steps) for i in IMAGE_IDS))
     assert {p for p in changed if p.split("/")[0] in PER_IMAGE + ("objects",)} == {
         p for p in steps if not p.startswith("report/")
@@ -222,7 +217,7 @@ def test_fused_steps_a_lost_cache_only_costs_time(finished_fused):
     edit_config(finished_fused, rescale={"percentiles": [0.5, 99.5]})
     before = finished_fused.inodes()
     finished_fused.snakemake("--cores", "2")
-    changed = recomputed(before, finished_fused.inodes())
+    changed = rewritten(before, finished_fused.inodes())
     assert {f"threshold/{i}.tif" for i in IMAGE_IDS} <= changed
     after = finished_fused.hashes()
     assert {k: v for k, v in after.items() if k.split("/")[0] in PER_IMAGE[:4]} == {
