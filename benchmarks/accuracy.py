@@ -64,7 +64,9 @@ SETS = ("development", "validation", "synthetic")
 #: The nuclei preset without one of its parts each (``--ablation``): config
 #: keys set on top of the preset. ``issue 15 preset`` is the preset as it
 #: was before issue 16 (all of them off); ``plain median d`` replaces the
-#: robust diameter estimate by the plain median (see :func:`segment`).
+#: robust diameter estimate by the plain median (see :func:`segment`);
+#: ``d never raised`` keeps the first estimate of d even where the
+#: thresholded objects contradict it.
 ABLATIONS = {
     "nuclei": {},
     "no background auto": {"preprocess": {"background": "none"}},
@@ -72,6 +74,7 @@ ABLATIONS = {
     "no per-object level": {"threshold": {"object_fraction": None}},
     "no texture guards": {"label": {"declump": {"max_texture": None, "max_density": None}}},
     "plain median d": {"diameter_estimate": "median"},
+    "d never raised": {"diameter_estimate": "first"},
     "issue 15 preset": {
         "diameter_estimate": "median",
         "preprocess": {"background": "none"},
@@ -126,19 +129,27 @@ def run_chain(image, config, pixel_size_um=None):
         needs it) and ``qc`` (the QC reasons as the label step writes them,
         "" when fine; None with ``qc.enabled`` off).
     """
-    diameter_px = None
+    diameter_px, source = None, None
     if params.needs_diameter(config):
         if config.get("diameter_estimate") == "median" and config["diameter"] == "auto":
             diameter_px = estimate_object_diameter(image, robust=False)
             if not np.isfinite(diameter_px):
                 diameter_px, _ = expected_diameter_px(image)
         else:
-            diameter_px, _ = expected_diameter_px(
+            diameter_px, source = expected_diameter_px(
                 image, config["diameter"], config["diameter_unit"], pixel_size_um
             )
     pre = config["preprocess"] if params.preprocess_active(config["preprocess"]) else None
-    prepared = threshold.prepare(image, pre, diameter_px)
-    global_threshold, mask = threshold.adaptive_threshold(prepared, config["threshold"])
+    prepared, global_threshold, mask, diameter_px, raised_from_px = (
+        threshold.threshold_with_diameter(
+            image,
+            config["threshold"],
+            pre,
+            diameter_px,
+            recheck=source == "estimated"
+            and config.get("diameter_estimate", "robust") == "robust",
+        )
+    )
     stability = None
     if config["qc"]["enabled"]:
         stability = threshold.stability_counts(prepared, global_threshold, diameter_px)
@@ -156,7 +167,11 @@ def run_chain(image, config, pixel_size_um=None):
         labels, count = label.label_objects(mask, config["label"]["connectivity"])
     qc = None
     if config["qc"]["enabled"]:
-        row = {"diameter_px": diameter_px, "qc_threshold_counts": stability}
+        row = {
+            "diameter_px": diameter_px,
+            "qc_threshold_counts": stability,
+            "diameter_first_estimate_px": raised_from_px,
+        }
         qc = label.quality_flags(labels, count, row)
     return {"labels": labels, "diameter_px": diameter_px, "qc": qc}
 

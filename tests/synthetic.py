@@ -6,7 +6,9 @@ Each maker returns ``(image, labels)``: ``image`` a uint8 (Y, X) array,
 pixels. They stand in for the failures reported on unseen data (dim nuclei of
 very different brightness on a noisy background, textured chromatin on an
 uneven background with bright debris, small nuclei packed on a bright tissue
-body) without looking at any validation image; the tests of the QC flag and
+body, a few saturated blobs that outshine the nuclei) without looking at
+any validation image (the last one reproduces, in kind, a validation image
+of the earlier round whose d was misjudged); the tests of the QC flag and
 of the robust methods use them, and ``benchmarks/accuracy.py --sets synthetic``
 prints the chain's figures on them.
 """
@@ -127,6 +129,26 @@ def nuclei_on_bright_body(seed=0, shape=(400, 400), count=150, diameter=10.0):
     return _to_uint8(image), labels
 
 
+def nuclei_beside_bright_blobs(seed=0, shape=(512, 640), count=40, diameter=48.0):
+    """Moderately bright nuclei (25-45 grey levels above the background)
+    with bright chromatin spots, beside five saturated blobs of 0.5-0.7 d
+    (mitotic or dead cells): Otsu falls between the nuclei and the blobs,
+    so a first pass measures the blobs and spots instead of the nuclei."""
+    rng = np.random.default_rng(seed)
+    centres = _place_centres(rng, shape, count + 5, diameter, min_gap=1.05, margin=diameter / 2)
+    nucleus_centres, blob_centres = centres[:count], centres[count:]
+    diameters = rng.uniform(0.8, 1.2, len(nucleus_centres)) * diameter
+    labels = _ellipses(shape, nucleus_centres, diameters, rng, elongation=0.25)
+    nuclei = _render(labels, rng.uniform(25, 45, len(nucleus_centres)), 1.5)
+    spots = ndi.gaussian_filter((rng.random(shape) < 0.004).astype(float), 2.0)
+    nuclei *= 1 + 3.0 * (spots / spots.max()) * (labels > 0)
+    blob_diameters = rng.uniform(0.5, 0.7, len(blob_centres)) * diameter
+    blobs = _ellipses(shape, blob_centres, blob_diameters, rng)
+    bright = _render(blobs, np.full(len(blob_centres), 230.0), 1.5)
+    image = 20 + nuclei + bright + rng.normal(0, 3, shape)
+    return _to_uint8(image), labels
+
+
 def clean_nuclei(seed=0, shape=(300, 300), count=25, diameter=24.0):
     """Well separated bright nuclei on a flat dark background: every method
     should count them exactly, and no QC flag should fire."""
@@ -145,4 +167,5 @@ CASES = {
     "dim_varied": dim_varied_nuclei,
     "textured_uneven": textured_uneven_nuclei,
     "on_bright_body": nuclei_on_bright_body,
+    "beside_bright_blobs": nuclei_beside_bright_blobs,
 }

@@ -86,8 +86,10 @@ def test_median_object_diameter():
         ({"objects": 900, "foreground_fraction": 0.7, "median_diameter_px": 3, "diameter_px": 20,
           "threshold_counts": [2000, 900, 300]},
          ["unstable count", "objects far below d", "foreground over half the image"]),
+        ({"objects": 45, "foreground_fraction": 0.2, "median_diameter_px": 40, "diameter_px": 42,
+          "diameter_raised": True}, ["d re-estimated"]),
     ],
-    ids=["fine", "unstable", "small", "foreground", "empty", "all"],
+    ids=["fine", "unstable", "small", "foreground", "empty", "all", "raised"],
 )
 def test_qc_reasons(kwargs, reasons):
     assert qc.qc_reasons(**kwargs) == reasons
@@ -154,14 +156,15 @@ def test_flag_is_silent_on_the_nuclei_of_the_shared_data():
 # -------------------------------------------------------------- into the tables
 
 
-def test_label_step_writes_the_flag_and_threshold_step_the_counts(tmp_path):
+def run_threshold_and_label(tmp_path, image):
+    """The nuclei preset's threshold and label entry points on one image:
+    ``(threshold JSON, label JSON, threshold log, label log)``."""
     from scripts.imaging import write_tiff
     from scripts.runtime.workers import Arguments
     from scripts.steps import label, threshold
     from benchmarks.accuracy import preset_config
     from scripts.config.params import reading, rule_params
 
-    image, _ = synthetic.clean_nuclei(0)
     source = tmp_path / "cells.tif"
     write_tiff(source, image, {"step": "raw"})
     config = preset_config("nuclei")
@@ -179,8 +182,6 @@ def test_label_step_writes_the_flag_and_threshold_step_the_counts(tmp_path):
         args({**rules["threshold"], **read, "source": str(source), "image_id": "cells"}),
         [str(tmp_path / "t.log")],
     )
-    row = json.loads((tmp_path / "t.json").read_text())
-    assert row["qc_threshold_counts"] == [25, 25, 25]
     label.run(
         args({"mask": str(tmp_path / "t.tif"), "threshold_stats": str(tmp_path / "t.json"),
               "image": [str(source)]}),
@@ -189,9 +190,36 @@ def test_label_step_writes_the_flag_and_threshold_step_the_counts(tmp_path):
         args({**rules["label"], **read, "source": str(source), "image_id": "cells"}),
         [str(tmp_path / "l.log")],
     )
-    stats = json.loads((tmp_path / "l.json").read_text())
+    return (
+        json.loads((tmp_path / "t.json").read_text()),
+        json.loads((tmp_path / "l.json").read_text()),
+        (tmp_path / "t.log").read_text(),
+        (tmp_path / "l.log").read_text(),
+    )
+
+
+def test_label_step_writes_the_flag_and_threshold_step_the_counts(tmp_path):
+    image, _ = synthetic.clean_nuclei(0)
+    row, stats, _, label_log = run_threshold_and_label(tmp_path, image)
+    assert row["qc_threshold_counts"] == [25, 25, 25]
+    assert row["diameter_source"] == "estimated" and row["diameter_first_estimate_px"] is None
     assert stats["qc"] == "" and stats["objects"] == 25
-    assert "QC: fine" in (tmp_path / "l.log").read_text()
+    assert "QC: fine" in label_log
+
+
+def test_threshold_step_raises_a_misjudged_diameter_and_the_flag_says_so(tmp_path):
+    from scripts.imaging import read_provenance
+
+    image, truth = synthetic.nuclei_beside_bright_blobs(0)
+    row, stats, threshold_log, _ = run_threshold_and_label(tmp_path, image)
+    assert row["diameter_source"] == "raised to the thresholded objects"
+    assert row["diameter_first_estimate_px"] < 0.65 * 48 < 0.8 * 48 < row["diameter_px"]
+    assert "expected diameter raised from" in threshold_log
+    recorded = read_provenance(tmp_path / "t.tif")["parameters"]
+    assert recorded["diameter_px"] == row["diameter_px"]  # the mask's provenance: the d used
+    assert stats["diameter_px"] == row["diameter_px"]
+    assert abs(stats["objects"] - int(truth.max())) <= 0.15 * truth.max()
+    assert stats["qc"] == "d re-estimated"
 
 
 def stats(image, objects, **extra):

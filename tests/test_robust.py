@@ -61,6 +61,42 @@ def test_a_bright_body_does_not_set_the_diameter():
 # -------------------------------------------------------------- levels
 
 
+def test_label_maxima_equal_scipys():
+    rng = np.random.default_rng(0)
+    labels, count = ndi.label(rng.random((80, 90)) > 0.6)
+    values = rng.random((80, 90))
+    expected = ndi.maximum(values, labels, np.arange(1, count + 1))
+    np.testing.assert_array_equal(diameter.label_maxima(values, labels, count), expected)
+    assert diameter.label_maxima(values, labels, count + 2)[-2:].tolist() == [0.0, 0.0]
+
+
+def test_thicker_thresholded_objects_raise_the_diameter():
+    nuclei = discs((300, 300), grid(9, 90, 45), 20)  # the chain's mask: d = 40
+    assert diameter.raised_diameter_px(nuclei, 24.0) == pytest.approx(40, abs=1.5)
+    assert diameter.raised_diameter_px(nuclei, 36.0) is None  # within 1.3x: d stands
+    assert diameter.raised_diameter_px(nuclei, 60.0) is None  # thinner: never lowered
+    holed = nuclei & ~discs((300, 300), grid(9, 90, 45), 8)  # hollow nuclei are filled
+    assert diameter.raised_diameter_px(holed, 24.0) == pytest.approx(40, abs=1.5)
+    assert diameter.raised_diameter_px(np.zeros((50, 50), bool), 24.0) is None
+
+
+def test_bright_blobs_no_longer_set_the_diameter():
+    """Five saturated blobs pull Otsu above the nuclei: the first pass
+    measures the blobs (about 0.6 d); the chain's mask raises d to the
+    nuclei's, and the count follows."""
+    from benchmarks import accuracy
+
+    image, truth = synthetic.nuclei_beside_bright_blobs(0)
+    true_d = 48.0
+    assert diameter.estimate_object_diameter(image) < 0.65 * true_d
+    first = accuracy.run_chain(image, accuracy.preset_config("nuclei", {"diameter_estimate": "first"}))
+    result = accuracy.run_chain(image, accuracy.preset_config("nuclei"))
+    assert result["diameter_px"] == pytest.approx(0.9 * true_d, rel=0.15)
+    assert first["labels"].max() > 1.4 * truth.max()
+    assert abs(int(result["labels"].max()) - int(truth.max())) <= 0.15 * truth.max()
+    assert "d re-estimated" in result["qc"]
+
+
 def test_background_stats_of_noise_with_bright_objects():
     rng = np.random.default_rng(1)
     image = rng.normal(100, 5, (200, 200))
@@ -170,7 +206,12 @@ def test_density_guard_and_object_density():
 
 @pytest.mark.parametrize(
     ("case", "max_error", "min_f1"),
-    [("clean", 0.0, 0.99), ("textured_uneven", 0.3, 0.8), ("on_bright_body", 0.03, 0.95)],
+    [
+        ("clean", 0.0, 0.99),
+        ("textured_uneven", 0.3, 0.8),
+        ("on_bright_body", 0.03, 0.95),
+        ("beside_bright_blobs", 0.15, 0.85),
+    ],
 )
 def test_nuclei_preset_on_the_synthetic_hard_cases(case, max_error, min_f1):
     from benchmarks import accuracy

@@ -33,6 +33,13 @@ FIRST_PASS_SIGMA_PX = 1.0
 GIANT_FRACTION = 0.5
 #: Smoothing of the second pass, as a fraction of the first estimate.
 REFINE_SIGMA_D = 0.1
+#: When the objects of the chain's own threshold mask are thicker than this
+#: many times the estimated d, the estimate took bright outliers (saturated
+#: blobs, chromocentres) for the objects, and d is raised to the mask's
+#: (:func:`raised_diameter_px`). On the development set the ratio is
+#: 0.96-1.18; on the seeded case of nuclei beside a few saturated blobs
+#: (``tests/synthetic.py``) 1.49-1.63.
+MASK_DIAMETER_RATIO = 1.3
 
 
 def expected_diameter_px(image, value="auto", unit="px", pixel_size_um=None):
@@ -130,6 +137,43 @@ def _diameter_pass(image, sigma, min_area_px, robust):
     return estimate_diameter_px(mask, min_area_px=min_area_px, robust=robust)
 
 
+def raised_diameter_px(mask, diameter_px, ratio=MASK_DIAMETER_RATIO):
+    """The estimated diameter checked against the thresholded objects.
+
+    The first pass of :func:`estimate_object_diameter` thresholds with Otsu,
+    which a few very bright objects (saturated blobs, mitotic cells) pull
+    above the nuclei: it then measures the bright objects or the bright
+    spots of textured chromatin, and every nucleus is cut into pieces of
+    that size. The chain's own threshold (noise floor, per-object levels)
+    keeps whole nuclei; their thickness (:func:`estimate_diameter_px` of
+    the hole-filled mask) says so.
+
+    Parameters
+    ----------
+    mask : ndarray of bool, shape (Y, X) or (Z, Y, X)
+        The foreground of the chain's threshold, computed with `diameter_px`.
+    diameter_px : float
+        The estimated expected diameter, pixels.
+    ratio : float
+        Raise only when the mask's objects are thicker than `ratio` x
+        `diameter_px`.
+
+    Returns
+    -------
+    float or None
+        The mask's diameter in pixels when it is more than `ratio` x
+        `diameter_px`; None when `diameter_px` stands (a thinner mask is
+        left alone: clumps and halos do not make objects thicker, pieces do
+        not tell the size).
+    """
+    mask = check_mask(mask, ndims=(2, 3))
+    ratio = check_number("ratio", ratio, allow_none=False)
+    thickness = estimate_diameter_px(fill_holes(mask))
+    if np.isfinite(thickness) and thickness > ratio * diameter_px:
+        return float(thickness)
+    return None
+
+
 def estimate_diameter_px(mask, *, connectivity=None, min_area_px=9, robust=True):
     """Typical object diameter of a (first-pass) foreground mask, in pixels.
 
@@ -167,12 +211,35 @@ def estimate_diameter_px(mask, *, connectivity=None, min_area_px=9, robust=True)
         return float("nan")
     dist = ndi.distance_transform_edt(mask)
     areas = np.bincount(labels.ravel(), minlength=n + 1)[1:]
-    radii = ndi.maximum(dist, labels, np.arange(1, n + 1))[areas >= min_area]
+    radii = label_maxima(dist, labels, n)[areas >= min_area]
     if radii.size == 0:
         return float("nan")
     if not robust:
         return float(2.0 * np.median(radii))
     return float(2.0 * robust_median_radius(radii, areas[areas >= min_area]))
+
+
+def label_maxima(values, labels, count):
+    """The maximum of `values` in each label 1..`count` (0 for a label
+    without pixels), as ``ndi.maximum(values, labels, range(1, count + 1))``
+    but about 100x faster (one ``np.maximum.at`` over the foreground instead
+    of scipy's per-label search: 0.4 ms against 58 ms on a 520 x 696 mask).
+
+    Parameters
+    ----------
+    values : ndarray of float, >= 0
+    labels : ndarray of int, same shape, 0 = background
+    count : int
+
+    Returns
+    -------
+    ndarray of float64, shape (count,)
+    """
+    flat_labels = labels.ravel()
+    foreground = flat_labels > 0
+    maxima = np.zeros(count + 1)
+    np.maximum.at(maxima, flat_labels[foreground], values.ravel()[foreground])
+    return maxima[1:]
 
 
 def robust_median_radius(radii, areas):

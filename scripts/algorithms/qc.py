@@ -15,6 +15,12 @@ Each reason is a short phrase a user can act on (look at the image):
 ``objects far below d``
     the median object is smaller than a disc of :data:`SMALL_DIAMETER_RATIO`
     x the expected diameter: nuclei cut into pieces, or noise counted.
+``d re-estimated``
+    the first estimate of the expected diameter was contradicted by the
+    thresholded objects (much thicker) and raised to their thickness
+    (:func:`scripts.algorithms.diameter.raised_diameter_px`): a few very
+    bright objects outshone the nuclei; the count is better than with the
+    first d, but still the least sure of the set.
 ``foreground over half the image``
     more than :data:`MAX_FOREGROUND` of the image is inside objects: the
     threshold took the background (or the objects are not nuclei).
@@ -117,6 +123,7 @@ def qc_reasons(
     median_diameter_px=None,
     diameter_px=None,
     threshold_counts=None,
+    diameter_raised=False,
 ):
     """The reasons to check an image by eye (empty when there are none).
 
@@ -131,6 +138,8 @@ def qc_reasons(
         The expected diameter d (None: the size check is skipped).
     threshold_counts : list of three int or None
         :func:`threshold_counts` (None: the stability check is skipped).
+    diameter_raised : bool
+        Whether the threshold step raised the estimated d.
 
     Returns
     -------
@@ -146,6 +155,8 @@ def qc_reasons(
         and median_diameter_px < SMALL_DIAMETER_RATIO * diameter_px
     ):
         reasons.append("objects far below d")
+    if diameter_raised:
+        reasons.append("d re-estimated")
     if foreground_fraction > MAX_FOREGROUND:
         reasons.append("foreground over half the image")
     if objects == 0:

@@ -50,6 +50,7 @@ COLUMN_NOTES = (
 QC_NOTE = (
     " qc: why the count should be checked by eye: unstable count (it changes by "
     "more than half when the threshold moves by 15%), objects far below d, "
+    "d re-estimated (a few very bright objects misled the first estimate of d), "
     "foreground over half the image, no objects; empty when fine."
 )
 

@@ -130,6 +130,7 @@ def quality_flags(labels, count, row):
         median_diameter_px=median_object_diameter(labels),
         diameter_px=row.get("diameter_px"),
         threshold_counts=row.get("qc_threshold_counts"),
+        diameter_raised=row.get("diameter_first_estimate_px") is not None,
     )
     return "; ".join(reasons)
 

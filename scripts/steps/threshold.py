@@ -8,7 +8,10 @@ expected object diameter ``diameter_px`` the later steps use).
 
 With ``preprocess`` on, the image is smoothed and/or background-corrected
 (:mod:`scripts.algorithms.preprocess`) before the threshold; the expected diameter is
-found here, once per image, when a step needs it. ``threshold.noise_floor``
+found here, once per image, when a step needs it, and an estimated one is
+raised when the thresholded objects are much thicker
+(:func:`threshold_with_diameter`; the JSON then keeps the first estimate in
+``diameter_first_estimate_px``). ``threshold.noise_floor``
 and ``threshold.object_fraction`` add the levels of
 :mod:`scripts.algorithms.levels` (:func:`adaptive_threshold`); with
 ``qc.enabled`` the JSON also holds the count stability check of
@@ -21,7 +24,7 @@ import numpy as np
 from skimage import filters
 
 from scripts import units
-from scripts.algorithms.diameter import expected_diameter_px
+from scripts.algorithms.diameter import expected_diameter_px, raised_diameter_px
 from scripts.algorithms.levels import background_stats, refine_per_object
 from scripts.algorithms.qc import MIN_COMPONENT_PX, MIN_COMPONENT_RATIO, threshold_counts
 from scripts.algorithms.preprocess import preprocess
@@ -153,6 +156,50 @@ def adaptive_threshold(prepared, settings):
     return threshold, mask
 
 
+def threshold_with_diameter(image, settings, preprocess_settings, diameter_px, recheck=False):
+    """Prepare and threshold one image whose lengths follow `diameter_px`,
+    raising an estimated diameter that the thresholded objects contradict.
+
+    Parameters
+    ----------
+    image : ndarray, shape (Y, X) or (Z, Y, X)
+        The raw gray image.
+    settings : dict
+        The ``threshold`` config section.
+    preprocess_settings : dict or None
+        The ``preprocess`` section when it is on (:func:`prepare`).
+    diameter_px : float or None
+        The expected diameter d, pixels.
+    recheck : bool
+        True when d was estimated from the image (``diameter: auto``): if
+        the mask's objects are much thicker than d
+        (:func:`scripts.algorithms.diameter.raised_diameter_px`), d is
+        raised to their thickness and the image prepared and thresholded
+        again with it (twice the work, on those images only).
+
+    Returns
+    -------
+    prepared : ndarray
+        The image the threshold was computed on (:func:`prepare`).
+    threshold : float or None
+    mask : ndarray of bool
+    diameter_px : float or None
+        The d the result was computed with.
+    raised_from_px : float or None
+        The estimate d was raised from; None when it stood.
+    """
+    prepared = prepare(image, preprocess_settings, diameter_px)
+    threshold, mask = adaptive_threshold(prepared, settings)
+    raised = None
+    if recheck and diameter_px and threshold is not None:
+        raised = raised_diameter_px(mask, diameter_px)
+    if raised is None:
+        return prepared, threshold, mask, diameter_px, None
+    prepared = prepare(image, preprocess_settings, raised)
+    threshold, mask = adaptive_threshold(prepared, settings)
+    return prepared, threshold, mask, raised, diameter_px
+
+
 def stability_counts(prepared, threshold, diameter_px):
     """The QC's count stability check of the threshold step: object-sized
     components at the threshold and at a slightly lower and higher one
@@ -202,8 +249,20 @@ def run(input, output, params, log):
             recorded["diameter_px"] = diameter_px
         if params.preprocess:
             recorded["preprocess"] = params.preprocess
-        prepared = prepare(image, params.preprocess, diameter_px)
-        threshold, mask = adaptive_threshold(prepared, settings)
+        prepared, threshold, mask, diameter_px, raised_from_px = threshold_with_diameter(
+            image,
+            settings,
+            params.preprocess,
+            diameter_px,
+            recheck=diameter_source == "estimated",
+        )
+        if raised_from_px is not None:
+            diameter_source = "raised to the thresholded objects"
+            note(
+                f"expected diameter raised from {raised_from_px:.2f} to "
+                f"{diameter_px:.2f} px: the thresholded objects are that thick"
+            )
+            recorded["diameter_px"] = diameter_px
         threshold_note = missing_threshold_reason(prepared, settings["method"], threshold)
         if threshold_note:
             note(f"{threshold_note}: empty mask")
@@ -234,6 +293,7 @@ def run(input, output, params, log):
                 "z_spacing_um": calibration.z_spacing_um,
                 "diameter_px": diameter_px,
                 "diameter_source": diameter_source,
+                "diameter_first_estimate_px": raised_from_px,
                 **qc_fields,
             },
         )
