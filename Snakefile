@@ -2,6 +2,12 @@
 # rescale, one TIFF per step and image, and a counts table. See README.md.
 from snakemake.utils import min_version
 
+from scripts.runtime.collector import tune_for_large_dags
+
+# Before the DAG is built: Python's collector would spend a fifth of a large
+# run's planning walking Snakemake's jobs (scripts/runtime/collector.py).
+tune_for_large_dags()
+
 min_version("9.0")
 
 
