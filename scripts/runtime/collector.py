@@ -4,12 +4,12 @@ Snakemake builds its DAG out of millions of small Python objects (at 10,000
 images about 60,000 jobs, each with its input, output, log and params
 lists), nearly all of them alive until the run ends. With Python's default
 thresholds (700, 10, 10) the collector walks them again and again while
-they are made: a fifth of a dry run of 10,000 images (38.1 s; collector
-off: 28.1 s). :func:`tune_for_large_dags`, called first thing by the
+they are made: a dry run of 10,000 images takes 36.8-37.8 s, 28.1 s with
+the collector off. :func:`tune_for_large_dags`, called first thing by the
 Snakefile, freezes what exists (Snakemake's own modules) and collects the
-young generation every 100,000 allocations instead of 700: 28.1 s, the same
-peak memory (1.08 GB). Garbage is still collected, only less often; the
-figures are in docs/performance.md.
+young generation every 100,000 allocations instead of 700: 28.3-29.2 s, the
+same peak memory (1.08 GB). Garbage is still collected, only less often;
+more figures in docs/performance.md.
 """
 
 from __future__ import annotations
