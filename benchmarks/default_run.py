@@ -257,7 +257,9 @@ def main(argv=None):
     floor_args = [*profile, "--config", f"input={images}", "fuse_steps=True", f"figures={FIGURES}"]
     figures["floor"] = timed(snakemake("--cores", "2", *floor_args), floor)[:2]
 
-    tuned = [*floor_args, "tuned_gc=True"]
+    from scripts.runtime.collector import THRESHOLDS
+
+    tuned = [*floor_args, f"gc_thresholds={list(THRESHOLDS)}"]
     figures["dry run"] = timed(snakemake("-n", "--forceall", "--quiet"), workflow.root)[:2]
     figures["floor dry run"] = timed(snakemake("-n", "--forceall", "--quiet", *floor_args), floor)[:2]
     figures["floor dry run, tuned gc"] = timed(snakemake("-n", "--forceall", "--quiet", *tuned), floor)[:2]

@@ -58,9 +58,6 @@ def test_a_bright_body_does_not_set_the_diameter():
     assert diameter.estimate_diameter_px(body) == pytest.approx(300, abs=2)  # alone: kept
 
 
-# -------------------------------------------------------------- levels
-
-
 def test_label_maxima_equal_scipys():
     rng = np.random.default_rng(0)
     labels, count = ndi.label(rng.random((80, 90)) > 0.6)
@@ -95,6 +92,9 @@ def test_bright_blobs_no_longer_set_the_diameter():
     assert first["labels"].max() > 1.4 * truth.max()
     assert abs(int(result["labels"].max()) - int(truth.max())) <= 0.15 * truth.max()
     assert "d re-estimated" in result["qc"]
+
+
+# -------------------------------------------------------------- levels
 
 
 def test_background_stats_of_noise_with_bright_objects():
