@@ -62,23 +62,30 @@ from scripts.imaging import Calibration, open_image  # noqa: E402
 DEFAULT_DATA = ROOT / ".." / "shared" / "data"
 SETS = ("development", "validation", "synthetic")
 #: The nuclei preset without one of its parts each (``--ablation``): config
-#: keys set on top of the preset. ``issue 15 preset`` is the preset as it
+#: keys set on top of the preset (the dim growth needs the noise floor and
+#: the per-object level, so it goes with either). ``previous preset`` is the preset before
+#: its two newest parts (dim growth, the fine-scale noise); ``issue 15 preset`` is the preset as it
 #: was before issue 16 (all of them off); ``plain median d`` replaces the
 #: robust diameter estimate by the plain median (see :func:`segment`);
 #: ``d never raised`` keeps the first estimate of d even where the
-#: thresholded objects contradict it.
+#: thresholded objects contradict it; ``noise from darker pixels`` takes the
+#: noise floor's sigma from the spread of the pixels below Otsu instead of
+#: the raw image's finest scale.
 ABLATIONS = {
     "nuclei": {},
     "no background auto": {"preprocess": {"background": "none"}},
-    "no noise floor": {"threshold": {"noise_floor": None}},
-    "no per-object level": {"threshold": {"object_fraction": None}},
+    "no noise floor": {"threshold": {"noise_floor": None, "grow_dim": False}},
+    "no per-object level": {"threshold": {"object_fraction": None, "grow_dim": False}},
     "no texture guards": {"label": {"declump": {"max_texture": None, "max_density": None}}},
     "plain median d": {"diameter_estimate": "median"},
     "d never raised": {"diameter_estimate": "first"},
+    "no dim growth": {"threshold": {"grow_dim": False}},
+    "noise from darker pixels": {"noise_estimate": "darker pixels"},
+    "previous preset": {"threshold": {"grow_dim": False}, "noise_estimate": "darker pixels"},
     "issue 15 preset": {
         "diameter_estimate": "median",
         "preprocess": {"background": "none"},
-        "threshold": {"noise_floor": None, "object_fraction": None},
+        "threshold": {"noise_floor": None, "object_fraction": None, "grow_dim": False},
         "label": {"declump": {"max_texture": None, "max_density": None}},
     },
 }
@@ -99,8 +106,10 @@ def preset_config(name, overrides=None):
     """
     overrides = dict(overrides or {})
     estimate = overrides.pop("diameter_estimate", "robust")
+    noise = overrides.pop("noise_estimate", "fine scale")
     config = load_config({"preset": name, **overrides}, SCHEMA)
-    config["diameter_estimate"] = estimate  # not a config key: the ablation's
+    config["diameter_estimate"] = estimate  # not config keys: the ablation's
+    config["noise_estimate"] = noise
     return config
 
 
@@ -148,6 +157,7 @@ def run_chain(image, config, pixel_size_um=None):
             diameter_px,
             recheck=source == "estimated"
             and config.get("diameter_estimate", "robust") == "robust",
+            fine_scale_noise=config.get("noise_estimate", "fine scale") == "fine scale",
         )
     )
     stability = None

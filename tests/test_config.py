@@ -72,6 +72,21 @@ def test_manual_without_value_names_the_key():
     assert errors == ["threshold.value: required (a number) when threshold.method is 'manual'"]
 
 
+@pytest.mark.parametrize(
+    ("levels", "missing"),
+    [
+        ({"noise_floor": None, "object_fraction": 0.5}, "noise_floor"),
+        ({"noise_floor": 3.0, "object_fraction": None}, "object_fraction"),
+        ({"noise_floor": None, "object_fraction": None}, "noise_floor and object_fraction"),
+    ],
+)
+def test_dim_growth_without_its_levels_names_what_is_missing(levels, missing):
+    (error,) = settings_errors(changed(threshold={"grow_dim": True, **levels}))
+    assert error.startswith("threshold.grow_dim: needs threshold.noise_floor and ")
+    assert f"(set {missing}, or grow_dim: false)" in error
+    assert settings_errors(changed(threshold={"grow_dim": False, **levels})) == []
+
+
 @pytest.mark.parametrize("percentiles", [[99.5, 0.5], [50, 50]])
 def test_percentiles_out_of_order_name_the_key(percentiles):
     (error,) = settings_errors(changed(rescale={"percentiles": percentiles}))
@@ -132,7 +147,7 @@ def schema_messages(**changes):
         ({"unknown_key": 1}, "unknown_key: unknown key; allowed at the top level: "),
         ({"threshold": {"method": "otsu", "metod": "li"}},
          "threshold.metod: unknown key (did you mean 'method'?); allowed in threshold: "
-         "method, noise_floor, object_fraction, value"),
+         "grow_dim, method, noise_floor, object_fraction, value"),
         ({"threshold": {"method": "magic"}},
          "threshold.method: 'magic' is not one of ['otsu', 'li', "),
         ({"max_pixels": "many"}, "max_pixels: 'many' is not of type 'integer'"),
@@ -205,7 +220,8 @@ def test_loading_fills_every_default_and_keeps_the_input():
     config = load(given)
     assert given == before
     assert config["threshold"] == {
-        "method": "li", "value": None, "noise_floor": None, "object_fraction": None
+        "method": "li", "value": None, "noise_floor": None, "object_fraction": None,
+        "grow_dim": False,
     }
     assert config["morphology"]["steps"][1] == {"operation": "dilation", "iterations": 14}
     assert config["label"]["declump"]["enabled"] is False

@@ -37,7 +37,7 @@ def run_with(project, config):
         ({"max_pixels": "many"}, ["max_pixels", "'many'", "integer"]),
         ({"unknown_key": 1},
          ["unknown_key: unknown key; allowed at the top level:", "tiff_compression"]),
-        ({"threshold": {"metod": "li"}}, ["threshold.metod", "method, noise_floor, object_fraction, value"]),
+        ({"threshold": {"metod": "li"}}, ["threshold.metod", "grow_dim, method, noise_floor, object_fraction, value"]),
         ({"on_unreadable": "ignore"}, ["on_unreadable", "'ignore'", "['fail', 'skip']"]),
         ({"input": "no/such/folder"}, ["no/such/folder", "input"]),
         ({"preset": "cells"}, ["preset: unknown preset 'cells'", "tutorial, nuclei"]),

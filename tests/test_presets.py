@@ -38,7 +38,8 @@ def test_tutorial_is_the_schema_defaults():
 def test_nuclei_preset_values_fill_in_under_the_schema_defaults():
     config = full({"preset": "nuclei"})
     assert config["threshold"] == {
-        "method": "li", "value": None, "noise_floor": 3.0, "object_fraction": 0.5
+        "method": "li", "value": None, "noise_floor": 3.0, "object_fraction": 0.5,
+        "grow_dim": True,
     }
     assert config["morphology"]["steps"] == []
     assert config["morphology"]["footprint_connectivity"] == 1  # schema default
@@ -184,3 +185,18 @@ def test_physical_areas_become_pixels_with_the_pixel_size():
     assert units.axis_spacing_um(Calibration(0.5), 3) == (0.5, 0.5, 0.5)
     assert units.axis_spacing_um(Calibration(0.5), 2) == 0.5
     assert units.axis_spacing_um(Calibration(None), 2) is None
+
+
+def test_threshold_levels_that_are_off_stay_out_of_the_params():
+    """Off (null or false), a level changes nothing, so it is not in the
+    threshold rule's params: the tutorial's params and TIFFs keep their
+    bytes, and switching it off again reruns nothing. A noise floor of 0
+    is a level (the background itself) and stays."""
+    tutorial = params.step_settings(full({}))["threshold"]
+    assert tutorial == {"method": "otsu", "value": None}
+    nuclei = params.step_settings(full({"preset": "nuclei"}))["threshold"]
+    assert nuclei["grow_dim"] is True and nuclei["noise_floor"] == 3.0
+    no_growth = full({"preset": "nuclei", "threshold": {"grow_dim": False}})
+    assert "grow_dim" not in params.step_settings(no_growth)["threshold"]
+    zero = full({"threshold": {"noise_floor": 0}})
+    assert params.step_settings(zero)["threshold"]["noise_floor"] == 0

@@ -187,7 +187,8 @@ def test_counts_table_and_run_records_say_what_ran(reported):
 
     parameters = yaml.safe_load((report / "parameters.yaml").read_text(encoding="utf-8"))
     assert parameters["threshold"] == {
-        "method": "otsu", "value": None, "noise_floor": None, "object_fraction": None
+        "method": "otsu", "value": None, "noise_floor": None, "object_fraction": None,
+        "grow_dim": False,
     }
     assert parameters["qc"] == {"enabled": False}
     assert parameters["report"] == {"max_images": 24}

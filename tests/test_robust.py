@@ -142,6 +142,65 @@ def test_per_object_level_cuts_dim_and_bright_objects_alike_and_splits_halos():
         levels.refine_per_object(image, mask, 0.0, 1.0)
 
 
+def test_pixel_noise_is_measured_at_the_finest_scale():
+    rng = np.random.default_rng(3)
+    yy, xx = np.indices((300, 300))
+    noise = rng.normal(0, 4, (300, 300))
+    # a gradient and smooth blurred objects leave the estimate alone
+    scene = 0.3 * xx + ndi.gaussian_filter(200.0 * discs((300, 300), grid(16, 70, 40), 15), 2)
+    assert levels.pixel_noise_sigma(noise) == pytest.approx(4, rel=0.05)
+    assert levels.pixel_noise_sigma(scene + noise) == pytest.approx(4, rel=0.1)
+    assert levels.pixel_noise_sigma(np.stack([scene + noise] * 3)) == pytest.approx(4, rel=0.1)
+    assert levels.pixel_noise_sigma(np.ones((2, 9))) == 0.0
+    for sigma in (0.5, 1.0, 2.0):
+        smoothed = ndi.gaussian_filter(noise, sigma, mode="nearest", truncate=3.0)
+        factor = levels.smoothed_noise_factor(sigma, 2)
+        assert smoothed.std() == pytest.approx(4 * factor, rel=0.05)
+    assert levels.smoothed_noise_factor(0, 2) == 1.0
+
+
+def test_packed_nuclei_are_not_noise():
+    """The darker half of a packed field is dim nuclei and blurred gaps: its
+    spread (the first noise floor) is many times the noise, and a floor
+    built on it cuts the dim half of the nuclei away."""
+    from benchmarks import accuracy
+    from scripts.steps.threshold import threshold_with_diameter
+
+    image, truth = synthetic.packed_nuclei(0)
+    assert levels.background_stats(image)[1] > 3 * 4
+    assert levels.pixel_noise_sigma(image) == pytest.approx(4, rel=0.15)
+    config = accuracy.preset_config("nuclei")
+    covered = {}
+    for fine in (True, False):
+        *_, mask, _, _ = threshold_with_diameter(
+            image, config["threshold"], config["preprocess"], 14.0, fine_scale_noise=fine
+        )
+        covered[fine] = np.mean(mask[truth > 0])
+    assert covered[True] > 0.85
+    assert covered[False] < 0.6
+
+
+def test_a_dim_nucleus_grows_from_its_peaks_into_one_object():
+    rng = np.random.default_rng(4)
+    dim, bright = discs((120, 240), [(60, 60)], 12), discs((120, 240), [(60, 180)], 12)
+    raw = 12 + rng.normal(0, 6, (120, 240)) + 16 * dim + 120 * bright
+    image = ndi.gaussian_filter(raw, 1.0, mode="nearest", truncate=3.0)
+    level, _ = levels.background_stats(image)
+    noise = levels.pixel_noise_sigma(raw) * levels.smoothed_noise_factor(1.0, 2)
+    floor = level + 3 * noise
+    threshold = level + 16 + noise  # only the dim nucleus's noise peaks rise above it
+    cores = levels.refine_per_object(image, image > threshold, level, 0.5)
+    assert ndi.label(cores & dim)[1] > 3  # the dim one: specks
+    grown = levels.grow_dim_objects(image, threshold, level, floor, 0.5)
+    labels, count = ndi.label(cores | grown)
+    assert count == 2
+    assert np.mean((cores | grown)[dim]) > 0.85
+    assert not (grown & bright).any()  # bright objects are left to the per-object level
+    assert not levels.grow_dim_objects(image, threshold, level, threshold + 1, 0.5).any()
+    with pytest.raises(ValueError, match="fraction"):
+        levels.grow_dim_objects(image, threshold, level, floor, 0)
+
+
 # -------------------------------------------------------------- background
 
 
@@ -211,6 +270,8 @@ def test_density_guard_and_object_density():
         ("textured_uneven", 0.3, 0.8),
         ("on_bright_body", 0.03, 0.95),
         ("beside_bright_blobs", 0.15, 0.85),
+        ("dim_varied", 0.05, 0.95),
+        ("packed", 0.12, 0.85),
     ],
 )
 def test_nuclei_preset_on_the_synthetic_hard_cases(case, max_error, min_f1):
@@ -234,6 +295,21 @@ def test_the_issue_15_chain_fails_the_hard_cases_the_new_parts_fix():
     image, truth = synthetic.textured_uneven_nuclei(0)
     labels, _ = accuracy.segment(image, old)
     assert labels.max() > 1.5 * truth.max()
+
+
+def test_the_previous_preset_fails_the_dim_and_packed_cases():
+    """Before dim growth and the fine-scale noise: dim nuclei came out as
+    their noise peaks (too many objects) and a packed field lost its dim
+    half to a noise floor set by the dim nuclei themselves."""
+    from benchmarks import accuracy
+
+    old = accuracy.preset_config("nuclei", accuracy.ABLATIONS["previous preset"])
+    image, truth = synthetic.dim_varied_nuclei(0)
+    labels, _ = accuracy.segment(image, old)
+    assert labels.max() > 1.25 * truth.max()
+    image, truth = synthetic.packed_nuclei(0)
+    labels, _ = accuracy.segment(image, old)
+    assert labels.max() < 0.8 * truth.max()
 
 
 def test_synthetic_cases_are_seeded():

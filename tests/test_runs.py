@@ -67,7 +67,8 @@ def test_records_hold_the_whole_configuration_and_the_images(tmp_path):
     runs.write_records(settings, images, "running", tmp_path)
     recorded, run = runs.read_records(tmp_path)
     assert recorded["threshold"] == {
-        "method": "li", "value": None, "noise_floor": None, "object_fraction": None
+        "method": "li", "value": None, "noise_floor": None, "object_fraction": None,
+        "grow_dim": False,
     }
     assert "fuse_steps" not in recorded and "job_processes" not in recorded
     assert load_config(recorded, SCHEMA)["threshold"]["method"] == "li"  # a config file

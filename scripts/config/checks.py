@@ -15,6 +15,13 @@ def settings_errors(config):
     threshold = config["threshold"]
     if threshold["method"] == "manual" and threshold["value"] is None:
         errors.append("threshold.value: required (a number) when threshold.method is 'manual'")
+    if threshold.get("grow_dim"):
+        missing = [k for k in ("noise_floor", "object_fraction") if not threshold.get(k)]
+        if missing:
+            errors.append(
+                "threshold.grow_dim: needs threshold.noise_floor and "
+                f"threshold.object_fraction (set {' and '.join(missing)}, or grow_dim: false)"
+            )
     percentiles = config["rescale"]["percentiles"]
     if percentiles is not None and not percentiles[0] < percentiles[1]:
         errors.append(

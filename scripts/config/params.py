@@ -31,8 +31,8 @@ from scripts.steps import STEPS
 #: reruns nothing.
 EXECUTION_KEYS = ("job_processes", "fuse_steps")
 #: Keys of the ``threshold`` section that are left out of its params while
-#: null (off).
-OPTIONAL_THRESHOLD_KEYS = ("noise_floor", "object_fraction")
+#: null or false (off).
+OPTIONAL_THRESHOLD_KEYS = ("noise_floor", "object_fraction", "grow_dim")
 
 
 def canonical(settings):
@@ -46,14 +46,15 @@ def step_settings(config):
     record): the step's config section, ``{step: dict}``.
 
     The knobs of declumping are dropped while it is off, and the optional
-    threshold levels while they are null: they change nothing, so they
+    threshold levels while they are null or false: they change nothing, so they
     rerun nothing either (and the tutorial's outputs keep their bytes).
     """
     settings = {step: canonical(config[step]) for step in STEPS}
     if not config["label"]["declump"]["enabled"]:
         settings["label"]["declump"] = {"enabled": False}
     for key in OPTIONAL_THRESHOLD_KEYS:
-        if settings["threshold"].get(key) is None:
+        value = settings["threshold"].get(key)
+        if value is None or value is False:  # not 0: noise_floor 0 is a level
             settings["threshold"].pop(key, None)
     return settings
 

@@ -38,6 +38,7 @@ PRESETS = {
             "method": "li",
             "noise_floor": 3.0,  # never below background + 3 noise sigma
             "object_fraction": 0.5,  # each object cut at half its own height
+            "grow_dim": True,  # ... dim ones grown down to it (not noise peaks)
         },
         "morphology": {"steps": []},
         "cleanup": {

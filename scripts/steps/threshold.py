@@ -25,7 +25,13 @@ from skimage import filters
 
 from scripts import units
 from scripts.algorithms.diameter import expected_diameter_px, raised_diameter_px
-from scripts.algorithms.levels import background_stats, refine_per_object
+from scripts.algorithms.levels import (
+    background_stats,
+    grow_dim_objects,
+    pixel_noise_sigma,
+    refine_per_object,
+    smoothed_noise_factor,
+)
 from scripts.algorithms.qc import MIN_COMPONENT_PX, MIN_COMPONENT_RATIO, threshold_counts
 from scripts.algorithms.preprocess import preprocess
 from scripts.imaging import mask_to_uint8, open_image, write_json, write_tiff
@@ -123,10 +129,11 @@ def apply_threshold(image, threshold):
     return image > threshold
 
 
-def adaptive_threshold(prepared, settings):
+def adaptive_threshold(prepared, settings, noise_sigma=None):
     """The threshold and mask of the prepared image with the optional levels
-    of ``threshold.noise_floor`` and ``threshold.object_fraction``
-    (:mod:`scripts.algorithms.levels`).
+    of ``threshold.noise_floor`` and ``threshold.object_fraction``, and
+    with ``threshold.grow_dim`` (which needs both) the dim objects grown
+    from the noise floor (:mod:`scripts.algorithms.levels`).
 
     Parameters
     ----------
@@ -134,6 +141,10 @@ def adaptive_threshold(prepared, settings):
         The image after :func:`prepare`.
     settings : dict
         The ``threshold`` config section.
+    noise_sigma : float or None
+        The noise standard deviation of `prepared` for the noise floor
+        (:func:`prepared_noise_sigma`); None: the spread of its pixels
+        below Otsu (:func:`scripts.algorithms.levels.background_stats`).
 
     Returns
     -------
@@ -148,15 +159,22 @@ def adaptive_threshold(prepared, settings):
     if threshold is None or (floor_k is None and not fraction):
         return threshold, apply_threshold(prepared, threshold)
     level, sigma = background_stats(prepared)
-    if floor_k is not None:
-        threshold = max(threshold, level + floor_k * sigma)
+    if noise_sigma is not None:
+        sigma = noise_sigma
+    floor = None if floor_k is None else level + floor_k * sigma
+    if floor is not None:
+        threshold = max(threshold, floor)
     mask = apply_threshold(prepared, threshold)
     if fraction:
         mask = refine_per_object(prepared, mask, level, fraction)
+        if settings.get("grow_dim") and floor is not None:
+            mask |= grow_dim_objects(prepared, threshold, level, floor, fraction)
     return threshold, mask
 
 
-def threshold_with_diameter(image, settings, preprocess_settings, diameter_px, recheck=False):
+def threshold_with_diameter(
+    image, settings, preprocess_settings, diameter_px, recheck=False, fine_scale_noise=True
+):
     """Prepare and threshold one image whose lengths follow `diameter_px`,
     raising an estimated diameter that the thresholded objects contradict.
 
@@ -176,6 +194,11 @@ def threshold_with_diameter(image, settings, preprocess_settings, diameter_px, r
         (:func:`scripts.algorithms.diameter.raised_diameter_px`), d is
         raised to their thickness and the image prepared and thresholded
         again with it (twice the work, on those images only).
+    fine_scale_noise : bool
+        The noise floor's sigma from the raw image's finest scale
+        (:func:`prepared_noise_sigma`); False: from the spread of the
+        prepared image's darker pixels, as before issue 16's second round
+        (for the accuracy benchmark's ablation).
 
     Returns
     -------
@@ -188,15 +211,22 @@ def threshold_with_diameter(image, settings, preprocess_settings, diameter_px, r
     raised_from_px : float or None
         The estimate d was raised from; None when it stood.
     """
+    noise = None
+    if settings.get("noise_floor") is not None and fine_scale_noise:
+        noise = pixel_noise_sigma(image)
     prepared = prepare(image, preprocess_settings, diameter_px)
-    threshold, mask = adaptive_threshold(prepared, settings)
+    threshold, mask = adaptive_threshold(
+        prepared, settings, prepared_noise_sigma(noise, preprocess_settings, diameter_px, image.ndim)
+    )
     raised = None
     if recheck and diameter_px and threshold is not None:
         raised = raised_diameter_px(mask, diameter_px)
     if raised is None:
         return prepared, threshold, mask, diameter_px, None
     prepared = prepare(image, preprocess_settings, raised)
-    threshold, mask = adaptive_threshold(prepared, settings)
+    threshold, mask = adaptive_threshold(
+        prepared, settings, prepared_noise_sigma(noise, preprocess_settings, raised, image.ndim)
+    )
     return prepared, threshold, mask, raised, diameter_px
 
 
@@ -210,6 +240,17 @@ def stability_counts(prepared, threshold, diameter_px):
         min_area = MIN_COMPONENT_RATIO * units.object_size_px(diameter_px, prepared.ndim)
     level, _ = background_stats(prepared)
     return threshold_counts(prepared, threshold, level, min_area)
+
+
+def prepared_noise_sigma(raw_sigma, settings, diameter_px, ndim):
+    """The noise standard deviation left in the :func:`prepare`d image:
+    the raw image's (:func:`scripts.algorithms.levels.pixel_noise_sigma`;
+    None passes through) times what the smoothing of the ``preprocess``
+    `settings` (None: off) takes away."""
+    if raw_sigma is None or not settings:
+        return raw_sigma
+    sigma_px = units.smoothing_sigma_px(settings, diameter_px)
+    return raw_sigma * smoothed_noise_factor(sigma_px, ndim)
 
 
 def prepare(image, settings, diameter_px):
