@@ -63,8 +63,9 @@ DEFAULT_DATA = ROOT / ".." / "shared" / "data"
 SETS = ("development", "validation", "synthetic")
 #: The nuclei preset without one of its parts each (``--ablation``): config
 #: keys set on top of the preset (the dim growth needs the noise floor and
-#: the per-object level, so it goes with either). ``previous preset`` is the preset before
-#: its two newest parts (dim growth, the fine-scale noise); ``issue 15 preset`` is the preset as it
+#: the per-object level, so it goes with either). ``previous preset`` is the
+#: preset before its three newest parts (dim growth, the fine-scale noise,
+#: the clump size limit); ``issue 15 preset`` is the preset as it
 #: was before issue 16 (all of them off); ``plain median d`` replaces the
 #: robust diameter estimate by the plain median (see :func:`segment`);
 #: ``d never raised`` keeps the first estimate of d even where the
@@ -80,13 +81,18 @@ ABLATIONS = {
     "plain median d": {"diameter_estimate": "median"},
     "d never raised": {"diameter_estimate": "first"},
     "no dim growth": {"threshold": {"grow_dim": False}},
+    "no clump size limit": {"label": {"declump": {"max_area": None}}},
     "noise from darker pixels": {"noise_estimate": "darker pixels"},
-    "previous preset": {"threshold": {"grow_dim": False}, "noise_estimate": "darker pixels"},
+    "previous preset": {
+        "threshold": {"grow_dim": False},
+        "noise_estimate": "darker pixels",
+        "label": {"declump": {"max_area": None}},
+    },
     "issue 15 preset": {
         "diameter_estimate": "median",
         "preprocess": {"background": "none"},
         "threshold": {"noise_floor": None, "object_fraction": None, "grow_dim": False},
-        "label": {"declump": {"max_texture": None, "max_density": None}},
+        "label": {"declump": {"max_texture": None, "max_density": None, "max_area": None}},
     },
 }
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"

@@ -133,6 +133,12 @@ def cleanup_px(cleanup, diameter_px=None, pixel_area_um=None, ndim=2):
     }
 
 
+#: The least size of each of two touching parts that ``label.declump.max_area``
+#: keeps apart, as a fraction of one expected object: a part of a nucleus's
+#: size, not a bump of an outline.
+CLUMP_PART = 0.4
+
+
 def declump_px(declump, diameter_px, ndim=2):
     """Keyword arguments of :func:`scripts.algorithms.declump.split_touching`
     (without `intensity` and `connectivity`) in pixels, from the
@@ -144,6 +150,8 @@ def declump_px(declump, diameter_px, ndim=2):
         "smooth_sigma_px": declump["smooth_sigma"] * d,
         "min_distance_px": (declump["min_distance"] * d) or None,
         "min_area_px": (declump["min_area"] * size) or None,
+        "max_area_px": (declump.get("max_area") or 0) * size or None,
+        "min_part_px": CLUMP_PART * size,
         "intensity_weight": float(declump["intensity_weight"]),
         "intensity_sigma_px": declump["intensity_sigma"] * d,
     }

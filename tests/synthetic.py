@@ -7,7 +7,7 @@ pixels. They stand in for the failures reported on unseen data (dim nuclei of
 very different brightness on a noisy background, textured chromatin on an
 uneven background with bright debris, small nuclei packed on a bright tissue
 body, a few saturated blobs that outshine the nuclei, small nuclei packed
-edge to edge) without looking at
+edge to edge, touching nuclei out of focus) without looking at
 any validation image (the last one reproduces, in kind, a validation image
 of the earlier round whose d was misjudged); the tests of the QC flag and
 of the robust methods use them, and ``benchmarks/accuracy.py --sets synthetic``
@@ -164,6 +164,20 @@ def packed_nuclei(seed=0, shape=(320, 320), count=400, diameter=14.0):
     return _to_uint8(image), labels
 
 
+def blurred_touching_nuclei(seed=0, shape=(400, 400), count=160, diameter=24.0):
+    """Nuclei of similar brightness, many touching in twos and threes,
+    blurred by 5 px (about d / 5, an image well out of focus): the dark gaps
+    and the narrow necks between touching nuclei blur shut, so neither the
+    intensity nor the outline shows where one ends."""
+    rng = np.random.default_rng(seed)
+    centres = _place_centres(rng, shape, count, diameter, min_gap=0.9, margin=diameter / 2)
+    diameters = rng.uniform(0.85, 1.15, len(centres)) * diameter
+    labels = _ellipses(shape, centres, diameters, rng)
+    image = 10 + _render(labels, rng.uniform(80, 160, len(centres)), 5.0)
+    image += rng.normal(0, 3, shape)
+    return _to_uint8(image), labels
+
+
 def clean_nuclei(seed=0, shape=(300, 300), count=25, diameter=24.0):
     """Well separated bright nuclei on a flat dark background: every method
     should count them exactly, and no QC flag should fire."""
@@ -184,4 +198,5 @@ CASES = {
     "on_bright_body": nuclei_on_bright_body,
     "beside_bright_blobs": nuclei_beside_bright_blobs,
     "packed": packed_nuclei,
+    "blurred": blurred_touching_nuclei,
 }

@@ -164,11 +164,12 @@ def test_declump_lengths_are_the_benchmarked_multiples_of_d():
             "min_area_px": math.pi / 4 * 10.0**2,
             "intensity_weight": 1.0,
             "intensity_sigma_px": 2.8,
+            "max_area_px": 2.5 * math.pi / 4 * 40.0**2,
+            "min_part_px": 0.4 * math.pi / 4 * 40.0**2,
         }
     )
-    assert units.declump_px(dict(declump, min_distance=0, min_area=0), 40.0)[
-        "min_distance_px"
-    ] is None
+    off = units.declump_px(dict(declump, min_distance=0, min_area=0, max_area=None), 40.0)
+    assert off["min_distance_px"] is None and off["max_area_px"] is None
 
 
 def test_physical_areas_become_pixels_with_the_pixel_size():
@@ -187,9 +188,9 @@ def test_physical_areas_become_pixels_with_the_pixel_size():
     assert units.axis_spacing_um(Calibration(None), 2) is None
 
 
-def test_threshold_levels_that_are_off_stay_out_of_the_params():
-    """Off (null or false), a level changes nothing, so it is not in the
-    threshold rule's params: the tutorial's params and TIFFs keep their
+def test_optional_knobs_that_are_off_stay_out_of_the_params():
+    """Off (null or false), a threshold level or the clump size limit
+    changes nothing, so it is not in its rule's params: the tutorial's params and TIFFs keep their
     bytes, and switching it off again reruns nothing. A noise floor of 0
     is a level (the background itself) and stays."""
     tutorial = params.step_settings(full({}))["threshold"]
@@ -200,3 +201,6 @@ def test_threshold_levels_that_are_off_stay_out_of_the_params():
     assert "grow_dim" not in params.step_settings(no_growth)["threshold"]
     zero = full({"threshold": {"noise_floor": 0}})
     assert params.step_settings(zero)["threshold"]["noise_floor"] == 0
+    declumping = full({"label": {"declump": {"enabled": True}}})
+    assert "max_area" not in params.step_settings(declumping)["label"]["declump"]
+    assert params.step_settings(full({"preset": "nuclei"}))["label"]["declump"]["max_area"] == 2.5

@@ -22,8 +22,11 @@ Method (classic shape-based declumping, made scale-free):
    :func:`skimage.morphology.h_maxima` on ``log(landscape)`` with
    ``h = -log(neck_ratio)``, at a fraction of the cost (one watershed plus a
    union-find over region pairs).
-   Optionally, regions whose summits are closer than ``min_distance_px``, or
-   that are smaller than ``min_area_px``, are merged as well.
+   Optionally, two nucleus-sized regions whose union would be larger than
+   ``max_area_px`` stay apart even across a wide pass (blurred or packed
+   nuclei, whose necks blur shut), and regions whose summits are closer than
+   ``min_distance_px``, or that are smaller than ``min_area_px``, are merged
+   as well.
 4. Labels renumbered 1..N in raster order of each object's first pixel, so the
    same input always gives the same labels.
 """
@@ -163,6 +166,8 @@ def merge_regions(
     neck_ratio=DEFAULT_NECK_RATIO,
     min_distance_px=None,
     min_area_px=None,
+    max_area_px=None,
+    min_part_px=None,
     connectivity=None,
 ):
     """Merge adjacent regions of an over-segmentation by relative pass depth.
@@ -185,6 +190,11 @@ def merge_regions(
     min_area_px : float or None
         Also merge a region with fewer pixels than this into the neighbour
         across its highest pass.
+    max_area_px, min_part_px : float or None
+        Two neighbours that both have at least `min_part_px` pixels do not
+        merge across a wide pass when together they would have more than
+        `max_area_px` (the distance and area rules still merge them).
+        ``None`` = off.
     connectivity : int or None
 
     Returns
@@ -222,6 +232,13 @@ def merge_regions(
         if ra == rb:
             continue
         merge = ev >= neck_ratio * min(peak[ra], peak[rb])
+        if (
+            merge
+            and max_area_px
+            and area[ra] + area[rb] > max_area_px
+            and min(area[ra], area[rb]) >= (min_part_px or 0)
+        ):
+            merge = False
         if not merge and min_area and min(area[ra], area[rb]) < min_area:
             merge = True
         if not merge and pos is not None:
@@ -304,6 +321,8 @@ def split_touching(
     smooth_sigma_px=0.0,
     min_distance_px=None,
     min_area_px=None,
+    max_area_px=None,
+    min_part_px=None,
     intensity=None,
     intensity_weight=1.0,
     intensity_sigma_px=None,
@@ -328,6 +347,10 @@ def split_touching(
         Also merge split-off regions smaller than this (pixels) back into
         their neighbour. Whole connected components are never removed here
         (use :func:`scripts.algorithms.cleanup.filter_by_size`). ``None`` = off.
+    max_area_px, min_part_px : float or None
+        Keep two touching parts of at least `min_part_px` pixels each apart,
+        however wide the neck, when together they would exceed `max_area_px`
+        pixels (see :func:`merge_regions`). ``None`` = off.
     intensity : ndarray or None, same shape as `mask`
         Optional image (raw or preprocessed): dark gaps between touching
         bright nuclei then count as necks too (see :func:`declump_landscape`).
@@ -356,6 +379,8 @@ def split_touching(
     sigma = check_number("smooth_sigma_px", smooth_sigma_px, allow_none=False)
     min_distance = check_number("min_distance_px", min_distance_px)
     min_area = check_number("min_area_px", min_area_px)
+    max_area = check_number("max_area_px", max_area_px)
+    min_part = check_number("min_part_px", min_part_px)
     weight = check_number("intensity_weight", intensity_weight, allow_none=False)
     isigma = check_number("intensity_sigma_px", intensity_sigma_px)
     if intensity is not None:
@@ -391,6 +416,8 @@ def split_touching(
         neck_ratio=float(neck_ratio),
         min_distance_px=min_distance,
         min_area_px=min_area,
+        max_area_px=max_area,
+        min_part_px=min_part,
         connectivity=connectivity,
     )
     return relabel_raster(merged)

@@ -33,6 +33,8 @@ EXECUTION_KEYS = ("job_processes", "fuse_steps")
 #: Keys of the ``threshold`` section that are left out of its params while
 #: null or false (off).
 OPTIONAL_THRESHOLD_KEYS = ("noise_floor", "object_fraction", "grow_dim")
+#: Keys of ``label.declump`` left out of the label params while null (off).
+OPTIONAL_DECLUMP_KEYS = ("max_area",)
 
 
 def canonical(settings):
@@ -45,13 +47,17 @@ def step_settings(config):
     """The ``settings`` param of each step rule (and the parameters its TIFFs
     record): the step's config section, ``{step: dict}``.
 
-    The knobs of declumping are dropped while it is off, and the optional
-    threshold levels while they are null or false: they change nothing, so they
-    rerun nothing either (and the tutorial's outputs keep their bytes).
+    The knobs of declumping are dropped while it is off, and its optional
+    knobs and the optional threshold levels while they are null or false:
+    they change nothing, so they rerun nothing either (and the tutorial's
+    outputs keep their bytes).
     """
     settings = {step: canonical(config[step]) for step in STEPS}
     if not config["label"]["declump"]["enabled"]:
         settings["label"]["declump"] = {"enabled": False}
+    for key in OPTIONAL_DECLUMP_KEYS:
+        if settings["label"]["declump"].get(key) is None:
+            settings["label"]["declump"].pop(key, None)
     for key in OPTIONAL_THRESHOLD_KEYS:
         value = settings["threshold"].get(key)
         if value is None or value is False:  # not 0: noise_floor 0 is a level

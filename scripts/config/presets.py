@@ -53,6 +53,7 @@ PRESETS = {
                 "enabled": True,
                 "max_texture": 2.0,  # textured chromatin: split by shape
                 "max_density": 1.25,  # pieces far below d: split by shape
+                "max_area": 2.5,  # nucleus-sized parts over 2.5 discs: apart
             }
         },
         "qc": {"enabled": True},  # the qc column of counts.csv
