@@ -85,6 +85,8 @@ def test_dim_growth_without_its_levels_names_what_is_missing(levels, missing):
     assert error.startswith("threshold.grow_dim: needs threshold.noise_floor and ")
     assert f"(set {missing}, or grow_dim: false)" in error
     assert settings_errors(changed(threshold={"grow_dim": False, **levels})) == []
+    at_background = {"grow_dim": True, "noise_floor": 0, "object_fraction": 0.5}
+    assert settings_errors(changed(threshold=at_background)) == []
 
 
 @pytest.mark.parametrize("percentiles", [[99.5, 0.5], [50, 50]])

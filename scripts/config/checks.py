@@ -16,7 +16,9 @@ def settings_errors(config):
     if threshold["method"] == "manual" and threshold["value"] is None:
         errors.append("threshold.value: required (a number) when threshold.method is 'manual'")
     if threshold.get("grow_dim"):
-        missing = [k for k in ("noise_floor", "object_fraction") if not threshold.get(k)]
+        missing = ["noise_floor"] if threshold.get("noise_floor") is None else []
+        if not threshold.get("object_fraction"):  # 0 is off; a noise floor of 0 is a level
+            missing.append("object_fraction")
         if missing:
             errors.append(
                 "threshold.grow_dim: needs threshold.noise_floor and "
