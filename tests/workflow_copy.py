@@ -57,13 +57,20 @@ class Project:
 
     def inodes(self, folder="results"):
         """Inode of every file below `folder`: a file kept as it was keeps
-        its inode, a file written anew gets another."""
+        its inode, a file written anew gets another. Each file also gets a
+        hard link beside the project, which keeps its inode number taken:
+        ext4 gives a deleted file's number to the next new file, and a file
+        written anew would look kept."""
         base = self.root / folder
-        return {
-            str(path.relative_to(base)): path.stat().st_ino
-            for path in base.rglob("*")
-            if path.is_file()
-        }
+        pins = self.root.parent / "inode-pins"
+        pins.mkdir(exist_ok=True)
+        inodes = {}
+        for path in base.rglob("*"):
+            if path.is_file():
+                inodes[str(path.relative_to(base))] = inode = path.stat().st_ino
+                if not (pins / str(inode)).exists():
+                    os.link(path, pins / str(inode))
+        return inodes
 
     def mtimes(self, folder="results"):
         base = self.root / folder
