@@ -12,8 +12,10 @@ Sets (``--sets``): ``development`` = ../shared/data (the images the methods
 were developed on); ``validation`` = tests/data/validation (DSB2018 stage-1
 test, committed) and Coelho et al. 2009 (NIH3T3, U2OS; extracted from a
 local snapshot of its repository by ``benchmarks/validation_data.py``,
-skipped with a message when there is none); ``synthetic`` = the seeded hard
-cases of ``tests/synthetic.py``. Nothing was tuned on the validation sets.
+skipped with a message when there is none); ``fresh`` = Pecot et al. 2022
+and NucleusSegData, extracted the same way (the sets of the last round's
+run-once check); ``synthetic`` = the seeded hard cases of
+``tests/synthetic.py``. Nothing was tuned on the validation sets.
 
 Usage::
 
@@ -60,7 +62,7 @@ from scripts.tables.evaluate import evaluate_image, summarize  # noqa: E402
 from scripts.imaging import Calibration, open_image  # noqa: E402
 
 DEFAULT_DATA = ROOT / ".." / "shared" / "data"
-SETS = ("development", "validation", "synthetic")
+SETS = ("development", "validation", "fresh", "synthetic")
 #: The nuclei preset without one of its parts each (``--ablation``): config
 #: keys set on top of the preset (the dim growth needs the noise floor and
 #: the per-object level, so it goes with either). ``previous preset`` is the
@@ -230,6 +232,8 @@ GOALS = {
     "DSB2018 test": {"count_error": 0.10, "f1": 0.85},
     "Coelho2009 NIH3T3": {"count_error": 0.10, "f1": 0.85},
     "Coelho2009 U2OS": {"count_error": 0.10, "f1": 0.85},
+    "Pecot2022": {"count_error": 0.10, "f1": 0.85},
+    "NucleusSegData": {"count_error": 0.10, "f1": 0.85},
 }
 
 
@@ -249,6 +253,9 @@ def data_folders(sets, data=None):
             f"{validation_data.DEFAULT_MIRROR} (set COELHO2009_MIRROR)"
         )
         folders.append(("validation", coelho, "" if coelho else reason))
+    if "fresh" in sets:
+        fresh, skipped = validation_data.fresh_folder()
+        folders.append(("fresh", fresh, "\n".join(skipped)))
     return folders
 
 

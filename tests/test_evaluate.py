@@ -212,6 +212,70 @@ def test_segment_on_synthetic_touching_nuclei():
     assert tutorial.max() == 3  # the tutorial merges the touching pair
 
 
+
+def test_annotation_text_becomes_a_label_image():
+    from benchmarks.validation_data import parse_annotation_text
+
+    labels = parse_annotation_text(b"0 0 1 1 \n0 2 2 1 \n\n")
+    assert labels.tolist() == [[0, 0, 1, 1], [0, 2, 2, 1]]
+    with pytest.raises(ValueError, match="rows of different lengths"):
+        parse_annotation_text(b"0 0 1\n0 2\n")
+
+
+def fresh_item_source(grey):
+    """A fake fresh set: one item named like a recorded one, with `grey` as its pixels."""
+    labels = np.zeros((4, 5), dtype=np.uint16)
+    labels[1:3, 1:3] = 1
+
+    def items(mirror):
+        yield "nucleussegdata_1", grey, labels
+
+    return items
+
+
+def test_fresh_sets_are_skipped_without_their_snapshot(tmp_path):
+    from benchmarks import validation_data
+
+    sources = {"NucleusSegData": (tmp_path / "absent", "NUCLEUSSEGDATA_MIRROR", fresh_item_source(None))}
+    folder, skipped = validation_data.fresh_folder(tmp_path / "out", sources)
+    assert folder is None
+    assert skipped == [
+        f"NucleusSegData skipped: no snapshot of its repository at {tmp_path / 'absent'} "
+        "(set NUCLEUSSEGDATA_MIRROR)"
+    ]
+    assert not (tmp_path / "out" / "truth.csv").exists()
+
+
+def test_fresh_set_pixels_other_than_recorded_stop_the_extraction(tmp_path):
+    from benchmarks import validation_data
+
+    grey = np.zeros((4, 5), dtype=np.uint8)
+    sources = {"NucleusSegData": (tmp_path, "NUCLEUSSEGDATA_MIRROR", fresh_item_source(grey))}
+    with pytest.raises(ValueError, match="NucleusSegData nucleussegdata_1: pixels differ"):
+        validation_data.fresh_folder(tmp_path / "out", sources)
+    assert not (tmp_path / "out" / "truth.csv").exists()
+
+
+def test_fresh_sets_are_extracted_as_recorded(tmp_path):
+    """With the snapshots present (the fetch tool's folders, or the
+    environment variables), every image and mask matches its recorded hash
+    and truth.csv lists 11 + 37 images with the published nucleus counts."""
+    from benchmarks import accuracy, validation_data
+
+    present = {k: v for k, v in validation_data.FRESH_SOURCES.items() if v[0].is_dir()}
+    if len(present) < 2:
+        pytest.skip("needs the snapshots of the two fresh validation sets")
+    folder, skipped = validation_data.fresh_folder(tmp_path / "out")
+    assert skipped == []
+    rows = accuracy.load_rows(folder)
+    by_set = {}
+    for row in rows:
+        by_set.setdefault(accuracy.dataset_name(row), []).append(int(row["true_count"]))
+    assert {name: len(counts) for name, counts in by_set.items()} == {"Pecot2022": 11, "NucleusSegData": 37}
+    assert (min(by_set["Pecot2022"]), max(by_set["Pecot2022"])) == (198, 581)
+    assert (min(by_set["NucleusSegData"]), max(by_set["NucleusSegData"])) == (7, 247)
+
+
 # -------------------------------------------------------------- rule evaluate
 
 
