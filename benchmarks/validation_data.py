@@ -349,11 +349,12 @@ FRESH_SOURCES = {
 
 
 def fresh_folder(out=OUT_FRESH, sources=None):
-    """The fresh validation sets as one data folder, or None.
+    """The fresh validation sets as one data folder, and the sets left out.
 
     Extracts each set whose snapshot is present once into ``out/<set>``
     (images as one-channel PNG, labels as uint16 TIFF relabelled 1..N) with
-    ``out/truth.csv``; later calls reuse the folder.
+    ``out/truth.csv``; later calls reuse the folder (delete it to extract
+    again, e.g. once a missing snapshot is there).
 
     Parameters
     ----------

@@ -212,7 +212,6 @@ def test_segment_on_synthetic_touching_nuclei():
     assert tutorial.max() == 3  # the tutorial merges the touching pair
 
 
-
 def test_annotation_text_becomes_a_label_image():
     from benchmarks.validation_data import parse_annotation_text
 
