@@ -248,9 +248,8 @@ def data_folders(sets, data=None):
     if "validation" in sets:
         folders.append(("validation", validation_data.COMMITTED, ""))
         coelho = validation_data.coelho_folder()
-        reason = (
-            f"Coelho 2009 skipped: no snapshot of its repository at "
-            f"{validation_data.DEFAULT_MIRROR} (set COELHO2009_MIRROR)"
+        reason = validation_data.no_snapshot(
+            "Coelho 2009", validation_data.DEFAULT_MIRROR, validation_data.COELHO_VARIABLE
         )
         folders.append(("validation", coelho, "" if coelho else reason))
     if "fresh" in sets:

@@ -47,14 +47,22 @@ import tifffile
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "tests" / "data" / "validation"
 OUT = ROOT / "benchmarks" / "out" / "validation"
-#: Where a snapshot of the Coelho repository is looked for (environment
-#: variable COELHO2009_MIRROR, else the fetch tool's folder).
-DEFAULT_MIRROR = Path(
-    os.environ.get(
-        "COELHO2009_MIRROR",
-        "/work/.mirror/luispedro+Coelho2009_ISBI_NuclearSegmentation/repo",
-    )
-)
+
+
+def snapshot_folder(variable, repository):
+    """Where the snapshot of a GitHub `repository` (``owner/name``) is
+    looked for: the environment variable `variable`, else the fetch tool's
+    folder."""
+    return Path(os.environ.get(variable, f"/work/.mirror/{repository.replace('/', '+')}/repo"))
+
+
+def no_snapshot(dataset, mirror, variable):
+    """The message for a set left out because its snapshot is absent."""
+    return f"{dataset} skipped: no snapshot of its repository at {mirror} (set {variable})"
+
+
+COELHO_VARIABLE = "COELHO2009_MIRROR"
+DEFAULT_MIRROR = snapshot_folder(COELHO_VARIABLE, "luispedro/Coelho2009_ISBI_NuclearSegmentation")
 COELHO_COMMIT = "9629f3a8829982726327802af55ab6ae7a2b5316"
 COELHO_NAMES = {"ic100": "Coelho2009 NIH3T3", "gnf": "Coelho2009 U2OS"}
 #: (collection, index) -> sha256 of the grey image's and of the label
@@ -172,19 +180,12 @@ def coelho_folder(mirror=DEFAULT_MIRROR, out=OUT):
 # --------------------------------------------------------------------------
 
 OUT_FRESH = ROOT / "benchmarks" / "out" / "fresh"
-PECOT_MIRROR = Path(
-    os.environ.get(
-        "PECOT2022_MIRROR",
-        "/work/.mirror/tpecot+NucleiSegmentationAndMarkerIDentification/repo",
-    )
-)
+PECOT_VARIABLE = "PECOT2022_MIRROR"
+PECOT_MIRROR = snapshot_folder(PECOT_VARIABLE, "tpecot/NucleiSegmentationAndMarkerIDentification")
 PECOT_COMMIT = "0700f80f"
 PECOT_FOLDER = "Cellpose/datasets/nucleiSegmentation_E2Fs/validation"
-NUCLEUSSEGDATA_MIRROR = Path(
-    os.environ.get(
-        "NUCLEUSSEGDATA_MIRROR", "/work/.mirror/canfkoyuncu+fluorescence_dataset/repo"
-    )
-)
+NUCLEUSSEGDATA_VARIABLE = "NUCLEUSSEGDATA_MIRROR"
+NUCLEUSSEGDATA_MIRROR = snapshot_folder(NUCLEUSSEGDATA_VARIABLE, "canfkoyuncu/fluorescence_dataset")
 NUCLEUSSEGDATA_COMMIT = "81cec1a7"
 #: The images of the authors' training and test lists (README): HepG2 1-25,
 #: Huh7 26-41; 8, 9, 10 and 22 are in neither.
@@ -343,8 +344,8 @@ def nucleussegdata_items(mirror=NUCLEUSSEGDATA_MIRROR):
 
 
 FRESH_SOURCES = {
-    "Pecot2022": (PECOT_MIRROR, "PECOT2022_MIRROR", pecot_items),
-    "NucleusSegData": (NUCLEUSSEGDATA_MIRROR, "NUCLEUSSEGDATA_MIRROR", nucleussegdata_items),
+    "Pecot2022": (PECOT_MIRROR, PECOT_VARIABLE, pecot_items),
+    "NucleusSegData": (NUCLEUSSEGDATA_MIRROR, NUCLEUSSEGDATA_VARIABLE, nucleussegdata_items),
 }
 
 
@@ -380,7 +381,7 @@ def fresh_folder(out=OUT_FRESH, sources=None):
     rows, skipped = ["image,true_count,dataset,truth_type,mask"], []
     for dataset, (mirror, variable, items) in (sources or FRESH_SOURCES).items():
         if not Path(mirror).is_dir():
-            skipped.append(f"{dataset} skipped: no snapshot of its repository at {mirror} (set {variable})")
+            skipped.append(no_snapshot(dataset, mirror, variable))
             continue
         for name, grey, labels in items(mirror):
             rows.append(write_item(out / dataset.lower(), dataset, name, grey, labels, FRESH_ITEMS.get(name)))
@@ -395,7 +396,7 @@ def main(argv=None):
     parser.add_argument("--mirror", type=Path, default=DEFAULT_MIRROR, help="the Coelho 2009 snapshot")
     args = parser.parse_args(argv)
     folder = coelho_folder(args.mirror)
-    print(folder or f"Coelho 2009 skipped: no snapshot at {args.mirror}")
+    print(folder or no_snapshot("Coelho 2009", args.mirror, COELHO_VARIABLE))
     fresh, skipped = fresh_folder()
     for message in skipped:
         print(message)
